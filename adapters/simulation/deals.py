@@ -1,0 +1,194 @@
+"""The life of one deal: opening, first touch, the funnel walk through the gates, its end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from adapters.simulation import texts
+from adapters.simulation.calendar import DAY, HOUR
+from adapters.simulation.activities import (
+    GATE_DOCUMENTS,
+    attach_document,
+    log_activity,
+    routine_contact,
+    submit_demo_report,
+)
+from adapters.simulation.collab import submit_contract, submit_requirement
+from adapters.simulation.customers import Customers
+from adapters.simulation.orders import book_order
+from adapters.simulation.org import Org
+from adapters.simulation.records import KEY_ACCOUNT_NEEDS, QUOTATION, STAGES, Deal, Rep
+from adapters.simulation.sim import Sim, Truncated
+
+NEGOTIATION = QUOTATION + 1
+_SHARES = (("0.6", "0.4"), ("0.5", "0.5"), ("0.7", "0.3"), ("0.5", "0.3", "0.2"))
+_AMOUNTS = {"key_account": (150, 1500), "smb": (10, 120), "channel": (40, 500)}
+
+
+class DealWalk:
+    def __init__(self, sim: Sim, org: Org, customers: Customers, deal: Deal) -> None:
+        self.sim, self.org, self.customers, self.deal = sim, org, customers, deal
+
+    def run(self) -> None:
+        try:
+            self._walk()
+        except Truncated:
+            pass
+
+    def _walk(self) -> None:
+        sim, deal, rng = self.sim, self.deal, self.sim.rng
+        self._open()
+        if rng.random() < 0.06:
+            self._reassign()
+        else:
+            self._first_touch()
+        fate = rng.random()
+        if fate < 0.45:
+            final, ending = (NEGOTIATION if rng.random() < 0.55 else QUOTATION), "won"
+        elif fate < 0.75:
+            final, ending = rng.choice((0, 1, 1, 2, 2, 3, 3, 4, 5)), "lost"
+        else:
+            final, ending = rng.choice((0, 1, 2, 3, 4, 5)), "open"
+        regressed = False
+        while deal.stage < final:
+            target = deal.stage + 1
+            if target < final and rng.random() < 0.05:
+                target += 1
+            self._prepare(target)
+            self._move(target)
+            self._after_entering(target)
+            if not regressed and deal.stage >= 3 and rng.random() < 0.05:
+                regressed = True
+                self._emit_move(rng.randint(max(1, deal.stage - 2), deal.stage - 1))
+            if rng.random() < 0.02:
+                self._reassign()
+        if ending == "won":
+            book_order(sim, self.customers, deal)
+        elif ending == "lost":
+            stamp = sim.advance(deal, 4, 240)
+            sim.emit_deal(deal, {"type": "LoseDeal", "deal_id": deal.deal_id,
+                                 "reason": rng.choice(texts.LOSS_REASONS), "occurred_at": stamp})
+        elif rng.random() < 0.5:
+            routine_contact(sim, deal)
+
+    def _open(self) -> None:
+        sim, deal, rng = self.sim, self.deal, self.sim.rng
+        low, high = _AMOUNTS.get(deal.owner.role, (20, 200))
+        deal.expected_amount = rng.randint(low, high) * 1000
+        command: dict[str, object] = {
+            "type": "OpenDeal", "deal_id": deal.deal_id, "customer_id": deal.customer.customer_id,
+            "owner_rep_id": deal.owner.rep_id, "expected_amount": str(deal.expected_amount),
+            "occurred_at": sim.stamp(deal.t),
+        }
+        if rng.random() < 0.12:
+            self._split(rng.choice(_SHARES))
+            if deal.splits:
+                command["splits"] = _wire_splits(deal.splits)
+        sim.emit_deal(deal, command)
+        if rng.random() < 0.25:
+            self.customers.touch_contacts(deal.customer, deal.t + rng.randint(HOUR, DAY))
+
+    def _split(self, shares: tuple[str, ...]) -> None:
+        deal = self.deal
+        reps = [deal.owner]
+        for _ in shares[1:]:
+            other = self.org.pick_other({rep.rep_id for rep in reps})
+            if other is None:
+                return
+            reps.append(other)
+        deal.splits = [(rep, Decimal(share)) for rep, share in zip(reps, shares, strict=True)]
+
+    def _first_touch(self) -> None:
+        # Most owners call within the 72 h SLA; a few let the lead sit.
+        if self.sim.rng.random() < 0.87:
+            routine_contact(self.sim, self.deal, 0.3, 46)
+        else:
+            routine_contact(self.sim, self.deal, 74, 160)
+
+    def _reassign(self) -> None:
+        sim, deal = self.sim, self.deal
+        new_owner = self.org.pick_other({deal.owner.rep_id})
+        if new_owner is None:
+            return
+        stamp = sim.advance(deal, 1, 30)
+        sim.emit_deal(deal, {"type": "ReassignDeal", "deal_id": deal.deal_id,
+                             "owner_rep_id": new_owner.rep_id, "occurred_at": stamp})
+        if deal.splits:
+            deal.splits = _handover(deal.splits, deal.owner, new_owner)
+            sim.emit_deal(deal, {"type": "SetCreditSplit", "deal_id": deal.deal_id,
+                                 "splits": _wire_splits(deal.splits), "occurred_at": stamp})
+        deal.owner = new_owner
+        self._first_touch()
+
+    def _prepare(self, target: int) -> None:
+        sim, deal, rng = self.sim, self.deal, self.sim.rng
+        routine_contact(sim, deal)
+        if rng.random() < 0.25:
+            routine_contact(sim, deal)
+        if STAGES[target] == "needs_confirmed" and rng.random() < 0.55:
+            attach_document(sim, deal, rng.choice(GATE_DOCUMENTS))
+        if 2 <= target <= QUOTATION and rng.random() < 0.35:
+            # Groundwork a careful rep does whatever the policy asks of their role.
+            log_activity(sim, deal, rng.choice(tuple(KEY_ACCOUNT_NEEDS)))
+
+    def _after_entering(self, stage: int) -> None:
+        sim, deal, rng = self.sim, self.deal, self.sim.rng
+        if deal.stage != stage:
+            return
+        if STAGES[stage] == "solution_demo":
+            log_activity(sim, deal, "demo", self.org.supporter(deal.owner))
+            if rng.random() < 0.7:
+                submit_demo_report(sim, deal)
+        elif stage == QUOTATION:
+            attach_document(sim, deal, "quote")
+            if rng.random() < 0.3:
+                submit_requirement(sim, self.org, deal)
+            if rng.random() < 0.25:
+                self.customers.touch_contacts(deal.customer, deal.t + rng.randint(1, DAY))
+        elif stage == NEGOTIATION and rng.random() < 0.4:
+            submit_contract(sim, deal)
+        if rng.random() < 0.05:
+            self.customers.record_nps(deal.customer, deal.t + rng.randint(1, DAY))
+
+    def _move(self, target: int) -> None:
+        deal, rng = self.deal, self.sim.rng
+        if deal.stage < QUOTATION <= target:
+            # Now and then a rep tries to quote before the work is done; the gate refuses it.
+            if rng.random() < 0.06 and deal.quotation_missing():
+                self._emit_move(target, blocked=True)
+            self._meet_gate()
+        self._emit_move(target)
+
+    def _meet_gate(self) -> None:
+        sim, deal, rng = self.sim, self.deal, self.sim.rng
+        if not deal.has_document:
+            attach_document(sim, deal, rng.choice(GATE_DOCUMENTS))
+        if not deal.has_demo_report:
+            if not deal.activities.get("demo"):
+                log_activity(sim, deal, "demo", self.org.supporter(deal.owner))
+            submit_demo_report(sim, deal)
+        if deal.owner.role == "key_account":
+            for kind, needed in KEY_ACCOUNT_NEEDS.items():
+                for _ in range(needed - deal.activities.get(kind, 0)):
+                    log_activity(sim, deal, kind, low_hours=1, high_hours=30)
+
+    def _emit_move(self, target: int, blocked: bool = False) -> None:
+        sim, deal = self.sim, self.deal
+        stamp = sim.advance(deal, 2, 60)
+        sim.emit_deal(deal, {"type": "MoveStage", "deal_id": deal.deal_id,
+                             "rep_id": deal.owner.rep_id, "to_stage": STAGES[target],
+                             "occurred_at": stamp})
+        if not blocked:
+            deal.stage = target
+
+
+def _wire_splits(splits: list[tuple[Rep, Decimal]]) -> list[dict[str, str]]:
+    return [{"rep_id": rep.rep_id, "share": str(share)} for rep, share in splits]
+
+
+def _handover(splits: list[tuple[Rep, Decimal]], old: Rep, new: Rep) -> list[tuple[Rep, Decimal]]:
+    """The new owner takes over the old owner's share, merged with any share it already had."""
+    taken = sum((share for rep, share in splits if rep.rep_id in (old.rep_id, new.rep_id)),
+                Decimal(0))
+    rest = [(rep, share) for rep, share in splits if rep.rep_id not in (old.rep_id, new.rep_id)]
+    return [(new, taken), *rest]

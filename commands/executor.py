@@ -1,0 +1,149 @@
+"""Runs commands: load, decide, save once; idempotent by command_id; retried on write conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
+from eventsourcing.persistence import IntegrityError
+
+from commands.context import Context
+from commands.dispatch import HANDLERS
+from commands.models import AnyCommand
+from commands.parsing import InvalidCommand, fingerprint
+from commands.store import EventStore
+from commands.unit_of_work import AggregateCache, UnitOfWork
+from domain.errors import DomainError, GateBlocked
+from domain.receipt import CommandReceipt
+
+log = structlog.get_logger()
+
+# blocked: refused by a gate, and the attempt itself recorded (StageMoveBlocked).
+Status = Literal["applied", "blocked", "duplicate", "refused"]
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    error: str | None = None
+    position: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None
+
+
+class CommandRetriesExhausted(RuntimeError):
+    pass
+
+
+class Executor:
+    def __init__(self, store: EventStore, context: Context) -> None:
+        self.store = store
+        self.context = context
+
+    def execute(self, command: AnyCommand) -> Outcome:
+        """One command in its own transaction (the API path)."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            uow = UnitOfWork(self.store)
+            outcome = _decide(command, uow, self.context)
+            if outcome.status in ("duplicate", "refused"):
+                return outcome
+            try:
+                position = uow.commit()
+            except IntegrityError:
+                # Another writer saved first (same aggregate or same command_id): decide again on fresh state.
+                log.info("command.conflict", command_type=command.type, attempt=attempt)
+                continue
+            return Outcome(outcome.status, outcome.error, position)
+        raise CommandRetriesExhausted(f"{command.type}: still conflicting after {MAX_ATTEMPTS} attempts")
+
+    def execute_many(
+        self, commands: Iterable[AnyCommand | InvalidCommand], batch_size: int = 500
+    ) -> Iterator[Outcome]:
+        """Bulk path: decided commands are saved together, one transaction per batch.
+
+        A refused command writes nothing and does not stop the batch. If the batch cannot be saved
+        (a concurrent writer, an id that already existed), it is redone one command at a time.
+        """
+        uow = UnitOfWork(self.store, AggregateCache(), assume_new=True)
+        batch: list[AnyCommand | InvalidCommand] = []
+        for command in commands:
+            batch.append(command)
+            if len(batch) >= batch_size:
+                yield from self._run_batch(batch, uow)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch, uow)
+
+    def _run_batch(self, batch: list[AnyCommand | InvalidCommand], uow: UnitOfWork) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        try:
+            for command in batch:
+                if isinstance(command, InvalidCommand):
+                    outcomes.append(Outcome("refused", str(command)))
+                    continue
+                outcomes.append(_decide(command, uow, self.context, in_batch=True))
+            position = uow.commit()
+        except (IntegrityError, _RefusalMutated) as error:
+            log.info("import.batch_redone", size=len(batch), reason=type(error).__name__)
+            uow.discard()
+            return [
+                Outcome("refused", str(command))
+                if isinstance(command, InvalidCommand)
+                else self.execute(command)
+                for command in batch
+            ]
+        return [
+            Outcome(o.status, o.error, position if o.status in ("applied", "blocked") else None)
+            for o in outcomes
+        ]
+
+
+class _RefusalMutated(RuntimeError):
+    """A refused command changed an aggregate: the batch is redone from the store to stay exact."""
+
+
+def _decide(command: AnyCommand, uow: UnitOfWork, ctx: Context, in_batch: bool = False) -> Outcome:
+    uow.begin_command()
+    receipt_key = command.command_id
+    digest = fingerprint(command) if receipt_key is not None else ""
+    if receipt_key is not None:
+        earlier = (
+            uow.find(CommandReceipt, receipt_key) if not uow.assume_new else _cached_receipt(uow, receipt_key)
+        )
+        if earlier is not None:
+            if earlier.fingerprint != digest:
+                return Outcome(
+                    "refused",
+                    f"command_id: {receipt_key!r} was already used for a different "
+                    f"{earlier.command_type} command",
+                )
+            return Outcome("duplicate", earlier.error)
+    try:
+        HANDLERS[command.type](command, uow, ctx)
+    except GateBlocked as blocked:
+        if receipt_key is not None:
+            uow.add(CommandReceipt(receipt_key, command.type, digest, str(blocked)))
+        uow.end_command()
+        return Outcome("blocked", str(blocked))
+    except DomainError as refused:
+        if in_batch and uow.changed_since_begin():
+            raise _RefusalMutated(str(refused)) from refused
+        uow.begin_command()
+        return Outcome("refused", str(refused))
+    if receipt_key is not None:
+        uow.add(CommandReceipt(receipt_key, command.type, digest, None))
+    uow.end_command()
+    return Outcome("applied")
+
+
+def _cached_receipt(uow: UnitOfWork, command_id: str) -> CommandReceipt | None:
+    found = uow.cache.get(CommandReceipt.create_id(command_id))
+    return found if isinstance(found, CommandReceipt) else None
+
+
+__all__ = ["Executor", "Outcome"]

@@ -1,0 +1,285 @@
+"""The wire format: one pydantic model per command, a union discriminated on `type`."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from domain.gates import GatePolicy
+from domain.plan import Plan
+from domain.stages import Stage
+from domain.vocabulary import ActivityKind, Decision, Department, DocumentKind
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s](.*[^\s])?$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=20)]
+Share = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+PlanRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+@[1-9][0-9]*$")]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    command_id: Id | None = None
+
+
+class OnboardRep(Command):
+    type: Literal["OnboardRep"]
+    rep_id: Id
+    name: Text
+    role: Id
+    team: Id
+    region: Id
+    occurred_at: AwareDatetime
+
+
+class SetTargets(Command):
+    type: Literal["SetTargets"]
+    rep_id: Id
+    period: Period
+    quota: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+    margin_target: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+    nps_target: Annotated[Decimal, Field(gt=0, le=10, allow_inf_nan=False)]
+    target_incentive: Money
+    # Targets are planning data without a business moment; the time of acceptance stands in.
+    occurred_at: AwareDatetime | None = None
+
+
+class RegisterCustomer(Command):
+    type: Literal["RegisterCustomer"]
+    customer_id: Id
+    name: Text
+    industry: Id
+    region: Id
+    occurred_at: AwareDatetime
+
+
+class TagCustomer(Command):
+    type: Literal["TagCustomer"]
+    customer_id: Id
+    tags: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    occurred_at: AwareDatetime
+
+
+class RecordNps(Command):
+    type: Literal["RecordNps"]
+    customer_id: Id
+    score: Annotated[int, Field(ge=0, le=10, strict=True)]
+    occurred_at: AwareDatetime
+
+
+class LogComplaint(Command):
+    type: Literal["LogComplaint"]
+    customer_id: Id
+    note: Text
+    occurred_at: AwareDatetime
+
+
+class CreditShare(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rep_id: Id
+    share: Share
+
+
+class OpenDeal(Command):
+    type: Literal["OpenDeal"]
+    deal_id: Id
+    customer_id: Id
+    owner_rep_id: Id
+    expected_amount: Money
+    occurred_at: AwareDatetime
+    splits: Annotated[list[CreditShare], Field(min_length=1)] | None = None
+
+
+class AddContact(Command):
+    type: Literal["AddContact"]
+    customer_id: Id
+    contact_id: Id
+    name: Text
+    title: Text
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
+    occurred_at: AwareDatetime
+
+
+class UpdateContact(Command):
+    type: Literal["UpdateContact"]
+    contact_id: Id
+    title: Text | None = None
+    left_company: bool | None = None
+    occurred_at: AwareDatetime
+
+
+class ReassignDeal(Command):
+    type: Literal["ReassignDeal"]
+    deal_id: Id
+    owner_rep_id: Id
+    occurred_at: AwareDatetime
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    uri: Id
+    sha256: Sha256
+    taken_at: AwareDatetime
+
+
+class LogActivity(Command):
+    type: Literal["LogActivity"]
+    deal_id: Id
+    rep_id: Id
+    kind: ActivityKind
+    occurred_at: AwareDatetime
+    note: Text | None = None
+    transcript: Annotated[str, StringConstraints(min_length=1, max_length=200_000)] | None = None
+    evidence: Evidence | None = None
+
+
+class AttachDocument(Command):
+    type: Literal["AttachDocument"]
+    deal_id: Id
+    kind: DocumentKind
+    name: Text
+    occurred_at: AwareDatetime
+
+
+class SubmitDemoReport(Command):
+    type: Literal["SubmitDemoReport"]
+    deal_id: Id
+    audience_role: Text
+    product_line: Text
+    outcome: Text
+    notes: Text
+    occurred_at: AwareDatetime
+
+
+class MoveStage(Command):
+    type: Literal["MoveStage"]
+    deal_id: Id
+    rep_id: Id
+    to_stage: Stage
+    occurred_at: AwareDatetime
+
+
+class SetCreditSplit(Command):
+    type: Literal["SetCreditSplit"]
+    deal_id: Id
+    splits: Annotated[list[CreditShare], Field(min_length=1)]
+    occurred_at: AwareDatetime
+
+
+class LoseDeal(Command):
+    type: Literal["LoseDeal"]
+    deal_id: Id
+    reason: Text
+    occurred_at: AwareDatetime
+
+
+class BookOrder(Command):
+    type: Literal["BookOrder"]
+    order_id: Id
+    deal_id: Id
+    amount: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=20)]
+    gross_margin: Money
+    signed_on: date
+    occurred_at: AwareDatetime
+
+
+class CancelOrder(Command):
+    type: Literal["CancelOrder"]
+    order_id: Id
+    reason: Text
+    occurred_at: AwareDatetime
+
+
+class SubmitRequirement(Command):
+    type: Literal["SubmitRequirement"]
+    request_id: Id
+    deal_id: Id
+    departments: Annotated[list[Department], Field(min_length=1)]
+    occurred_at: AwareDatetime
+
+    @field_validator("departments")
+    @classmethod
+    def _distinct(cls, departments: list[Department]) -> list[Department]:
+        if len(set(departments)) != len(departments):
+            raise ValueError("each department may be asked once")
+        return departments
+
+
+class DecideRequirement(Command):
+    type: Literal["DecideRequirement"]
+    request_id: Id
+    department: Department
+    decision: Decision
+    by: Id
+    reason: Text | None = None
+    occurred_at: AwareDatetime
+
+
+class SubmitContract(Command):
+    type: Literal["SubmitContract"]
+    contract_id: Id
+    deal_id: Id
+    payment_term_days: Annotated[int, Field(ge=0, le=3650, strict=True)]
+    penalty_ratio: Annotated[Decimal, Field(ge=0, le=10, allow_inf_nan=False)]
+    occurred_at: AwareDatetime
+
+
+class PublishPlan(Command):
+    type: Literal["PublishPlan"]
+    plan: Plan
+    occurred_at: AwareDatetime | None = None
+
+
+class PublishGatePolicy(Command):
+    type: Literal["PublishGatePolicy"]
+    policy: GatePolicy
+    occurred_at: AwareDatetime | None = None
+
+
+class ClosePeriod(Command):
+    type: Literal["ClosePeriod"]
+    period: Period
+    occurred_at: AwareDatetime
+
+
+class ApplyRerun(Command):
+    type: Literal["ApplyRerun"]
+    period: Period
+    plan: PlanRef
+    approved_by: Id
+    occurred_at: AwareDatetime
+
+
+AnyCommand = Annotated[
+    OnboardRep
+    | SetTargets
+    | RegisterCustomer
+    | TagCustomer
+    | RecordNps
+    | LogComplaint
+    | OpenDeal
+    | AddContact
+    | UpdateContact
+    | ReassignDeal
+    | LogActivity
+    | AttachDocument
+    | SubmitDemoReport
+    | MoveStage
+    | SetCreditSplit
+    | LoseDeal
+    | BookOrder
+    | CancelOrder
+    | SubmitRequirement
+    | DecideRequirement
+    | SubmitContract
+    | PublishPlan
+    | PublishGatePolicy
+    | ClosePeriod
+    | ApplyRerun,
+    Field(discriminator="type"),
+]

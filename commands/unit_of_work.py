@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from commands.store import EventStore
+from domain.errors import AlreadyExists, NotFound
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Keyed(Protocol):
+    @staticmethod
+    def create_id(*args: Any) -> UUID: ...
+
+
+class AggregateCache:
+    """Aggregates as last saved by this process, so a bulk import reads each one once.
+
+    Only safe because every save is a version-checked insert: if another writer got there
+    first the save fails and the caller clears this cache and starts again from the store.
+    """
+
+    def __init__(self, maxsize: int = 100_000) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def get(self, key: UUID) -> Aggregate | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: UUID, aggregate: Aggregate) -> None:
+        self._items[key] = aggregate
+        self._items.move_to_end(key)
+        if len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class UnitOfWork:
+    """Loads aggregates, tracks what a command (or a batch of them) changed, saves it in one transaction.
+
+    With `assume_new=True` (bulk import) ids that are about to be created are not looked up first:
+    the unique (id, version) constraint refuses a clash at save time, and the batch is redone
+    one command at a time.
+    """
+
+    def __init__(self, store: EventStore, cache: AggregateCache | None = None, assume_new: bool = False):
+        self.store = store
+        self.cache = cache if cache is not None else AggregateCache()
+        self.assume_new = assume_new
+        self._changed: dict[UUID, Aggregate] = {}
+        self._read: dict[UUID, int] = {}
+        # Ids found absent during this unit of work, so a bulk import asks once.
+        self._missing: set[UUID] = set()
+
+    def find(self, cls: type[A], *key: str) -> A | None:
+        aggregate_id = cls.create_id(*key)
+        cached = self.cache.get(aggregate_id)
+        if cached is None:
+            if aggregate_id in self._missing:
+                return None
+            try:
+                cached = self.store.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                self._missing.add(aggregate_id)
+                return None
+            self.cache.put(aggregate_id, cached)
+        if not isinstance(cached, cls):
+            raise TypeError(f"aggregate {aggregate_id} is a {type(cached).__name__}, not a {cls.__name__}")
+        self._read.setdefault(aggregate_id, cached.version)
+        return cached
+
+    def get(self, cls: type[A], key: str, *, field: str, label: str) -> A:
+        found = self.find(cls, key)
+        if found is None:
+            raise NotFound(field, f"unknown {label} {key!r}")
+        return found
+
+    def ensure_absent(self, cls: type[A], key: str, *, field: str, label: str) -> None:
+        aggregate_id = cls.create_id(key)
+        if self.assume_new and self.cache.get(aggregate_id) is None:
+            return
+        if self.find(cls, key) is not None:
+            raise AlreadyExists(field, f"{label} {key!r} already exists")
+
+    def singleton(self, cls: type[A]) -> A:
+        found = self.find(cls)
+        if found is None:
+            found = cls()
+            self.add(found)
+        return found
+
+    def add(self, aggregate: A) -> A:
+        self.cache.put(aggregate.id, aggregate)
+        self._missing.discard(aggregate.id)
+        self._read[aggregate.id] = 0
+        self._changed[aggregate.id] = aggregate
+        return aggregate
+
+    def begin_command(self) -> None:
+        self._read = {}
+
+    def changed_since_begin(self) -> bool:
+        """True if the current command mutated anything it read (a refusal must not)."""
+        for aggregate_id, version in self._read.items():
+            aggregate = self.cache.get(aggregate_id)
+            if aggregate is not None and aggregate.version != version:
+                return True
+        return False
+
+    def end_command(self) -> None:
+        for aggregate_id in self._read:
+            aggregate = self.cache.get(aggregate_id)
+            if aggregate is not None and aggregate.pending_events:
+                self._changed[aggregate_id] = aggregate
+        self._read = {}
+
+    def commit(self) -> int | None:
+        """Saves every change in one transaction; returns the last store position written."""
+        self.end_command()
+        if not self._changed:
+            return None
+        recordings = self.store.save(*self._changed.values())
+        self._changed = {}
+        positions = [r.notification.id for r in recordings]
+        return max(positions) if positions else None
+
+    def discard(self) -> None:
+        self.cache.clear()
+        self._missing = set()
+        self._changed = {}
+        self._read = {}

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+# Business ids are stable strings chosen by the sales org; aggregates need UUIDs.
+# Deriving one from the other keeps lookups free of an index and replays reproducible.
+NAMESPACE = UUID("6f1c2a8e-2b0d-5a43-9c57-1d6a1e0c5a11")
+
+
+def aggregate_id(kind: str, business_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"{kind}:{business_id}")
