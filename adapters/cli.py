@@ -14,7 +14,9 @@ from adapters.importer import import_lines
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 stderr = Console(stderr=True)
 
 
@@ -56,9 +58,7 @@ def import_command(ctx: click.Context, file: Path, batch_size: int | None, fmt: 
             ) as progress,
         ):
             task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
-            report = import_lines(
-                service.executor, lines, size, on_line=lambda n: progress.advance(task, n)
-            )
+            report = import_lines(service.executor, lines, size, on_line=lambda n: progress.advance(task, n))
     finally:
         service.close()
     if fmt == "json":

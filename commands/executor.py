@@ -8,6 +8,7 @@ from typing import Literal
 
 import structlog
 from eventsourcing.persistence import IntegrityError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from commands.context import Context
 from commands.dispatch import HANDLERS
@@ -22,7 +23,7 @@ log = structlog.get_logger()
 
 # blocked: refused by a gate, and the attempt itself recorded (StageMoveBlocked).
 Status = Literal["applied", "blocked", "duplicate", "refused"]
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 12
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,34 @@ class Executor:
 
     def execute(self, command: AnyCommand) -> Outcome:
         """One command in its own transaction (the API path)."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            uow = UnitOfWork(self.store)
-            outcome = _decide(command, uow, self.context)
-            if outcome.status in ("duplicate", "refused"):
-                return outcome
-            try:
-                position = uow.commit()
-            except IntegrityError:
-                # Another writer saved first (same aggregate or same command_id): decide again on fresh state.
-                log.info("command.conflict", command_type=command.type, attempt=attempt)
-                continue
-            return Outcome(outcome.status, outcome.error, position)
-        raise CommandRetriesExhausted(f"{command.type}: still conflicting after {MAX_ATTEMPTS} attempts")
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(IntegrityError),
+                stop=stop_after_attempt(MAX_ATTEMPTS),
+                # Random backoff, so two writers racing on one deal stop colliding in lockstep.
+                wait=wait_random_exponential(multiplier=0.005, max=0.5),
+                reraise=True,
+            ):
+                with attempt:
+                    return self._attempt(command)
+        except IntegrityError as conflict:
+            raise CommandRetriesExhausted(
+                f"{command.type}: still conflicting after {MAX_ATTEMPTS} attempts"
+            ) from conflict
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, command: AnyCommand) -> Outcome:
+        uow = UnitOfWork(self.store)
+        outcome = _decide(command, uow, self.context)
+        if outcome.status in ("duplicate", "refused"):
+            return outcome
+        try:
+            position = uow.commit()
+        except IntegrityError as conflict:
+            # Another writer saved first (same aggregate or same command_id): decide again on fresh state.
+            log.info("command.conflict", command_type=command.type, error=str(conflict).splitlines()[0])
+            raise
+        return Outcome(outcome.status, outcome.error, position)
 
     def execute_many(
         self, commands: Iterable[AnyCommand | InvalidCommand], batch_size: int = 500

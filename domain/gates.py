@@ -83,7 +83,10 @@ def _gaps(stage: Stage, requirement: StageRequirement, facts: DealFacts) -> list
 
 
 def describe(missing: list[dict[str, object]]) -> str:
-    return ", ".join(f"{gap['item']} ({gap['have']} of {gap['required']})" for gap in missing)
+    by_stage: dict[object, list[str]] = {}
+    for gap in missing:
+        by_stage.setdefault(gap["stage"], []).append(f"{gap['item']} ({gap['have']} of {gap['required']})")
+    return "; ".join(f"for {stage}: {', '.join(items)}" for stage, items in by_stage.items())
 
 
 DEFAULT_GATE_POLICY = GatePolicy(

@@ -15,8 +15,9 @@ from adapters.simulation.sim import Sim
 __all__ = ["simulate"]
 
 
-def simulate(reps: int, deals: int, months: int, seed: int,
-             start: str = "2026-01") -> Iterator[dict[str, object]]:
+def simulate(
+    reps: int, deals: int, months: int, seed: int, start: str = "2026-01"
+) -> Iterator[dict[str, object]]:
     sim = Sim(seed, start, months)
     calendar, rng = sim.calendar, sim.rng
     org = Org(sim, reps)
@@ -34,8 +35,9 @@ def simulate(reps: int, deals: int, months: int, seed: int,
         days = calendar.days_in(month)
         # Deals open during working hours; walking them in opening order keeps every customer
         # registered before the first deal that names it.
-        opens = sorted(first_day + rng.randrange(days) * DAY + rng.randint(10 * HOUR, 19 * HOUR)
-                       for _ in range(count))
+        opens = sorted(
+            first_day + rng.randrange(days) * DAY + rng.randint(10 * HOUR, 19 * HOUR) for _ in range(count)
+        )
         for t_open in opens:
             customer = customers.pick(t_open, first_day + morning)
             owner = org.pick_owner(customer.region)

@@ -17,13 +17,16 @@ _DOC_NAMES = {
 }
 
 
-def log_activity(sim: Sim, deal: Deal, kind: str, rep: Rep | None = None,
-                 low_hours: float = 2, high_hours: float = 48) -> None:
+def log_activity(
+    sim: Sim, deal: Deal, kind: str, rep: Rep | None = None, low_hours: float = 2, high_hours: float = 48
+) -> None:
     rng = sim.rng
     stamp = sim.advance(deal, low_hours, high_hours)
     command: Command = {
-        "type": "LogActivity", "deal_id": deal.deal_id,
-        "rep_id": (rep or deal.owner).rep_id, "kind": kind,
+        "type": "LogActivity",
+        "deal_id": deal.deal_id,
+        "rep_id": (rep or deal.owner).rep_id,
+        "kind": kind,
     }
     if rng.random() < 0.25:
         command["note"] = texts.note(rng)
@@ -32,8 +35,7 @@ def log_activity(sim: Sim, deal: Deal, kind: str, rep: Rep | None = None,
     if kind in VISITS:
         # Photo check-in: the hash only has to look like a real SHA-256.
         digest = f"{rng.getrandbits(256):064x}"
-        command["evidence"] = {"uri": f"photos/{digest[:12]}.jpg", "sha256": digest,
-                               "taken_at": stamp}
+        command["evidence"] = {"uri": f"photos/{digest[:12]}.jpg", "sha256": digest, "taken_at": stamp}
     command["occurred_at"] = stamp
     sim.emit_deal(deal, command)
     deal.activities[kind] = deal.activities.get(kind, 0) + 1
@@ -47,10 +49,16 @@ def routine_contact(sim: Sim, deal: Deal, low_hours: float = 2, high_hours: floa
 
 def attach_document(sim: Sim, deal: Deal, kind: str) -> None:
     stamp = sim.advance(deal, 1, 36)
-    sim.emit_deal(deal, {
-        "type": "AttachDocument", "deal_id": deal.deal_id, "kind": kind,
-        "name": sim.rng.choice(_DOC_NAMES[kind]), "occurred_at": stamp,
-    })
+    sim.emit_deal(
+        deal,
+        {
+            "type": "AttachDocument",
+            "deal_id": deal.deal_id,
+            "kind": kind,
+            "name": sim.rng.choice(_DOC_NAMES[kind]),
+            "occurred_at": stamp,
+        },
+    )
     if kind in GATE_DOCUMENTS:
         deal.has_document = True
 
@@ -59,9 +67,16 @@ def submit_demo_report(sim: Sim, deal: Deal) -> None:
     rng = sim.rng
     stamp = sim.advance(deal, 1, 24)
     outcome = rng.choice(("positive", "positive", "neutral", "negative"))
-    sim.emit_deal(deal, {
-        "type": "SubmitDemoReport", "deal_id": deal.deal_id,
-        "audience_role": rng.choice(texts.AUDIENCES), "product_line": rng.choice(texts.PRODUCT_LINES),
-        "outcome": outcome, "notes": texts.note(rng), "occurred_at": stamp,
-    })
+    sim.emit_deal(
+        deal,
+        {
+            "type": "SubmitDemoReport",
+            "deal_id": deal.deal_id,
+            "audience_role": rng.choice(texts.AUDIENCES),
+            "product_line": rng.choice(texts.PRODUCT_LINES),
+            "outcome": outcome,
+            "notes": texts.note(rng),
+            "occurred_at": stamp,
+        },
+    )
     deal.has_demo_report = True

@@ -18,22 +18,27 @@ def submit_requirement(sim: Sim, org: Org, deal: Deal) -> None:
     stamp = sim.advance(deal, 1, 24)
     departments = [d for d in DEPARTMENTS if rng.random() < 0.55] or [rng.choice(DEPARTMENTS)]
     request_id = sim.new_id("rq")
-    sim.emit_deal(deal, {
-        "type": "SubmitRequirement", "request_id": request_id, "deal_id": deal.deal_id,
-        "departments": departments, "occurred_at": stamp,
-    })
+    sim.emit_deal(
+        deal,
+        {
+            "type": "SubmitRequirement",
+            "request_id": request_id,
+            "deal_id": deal.deal_id,
+            "departments": departments,
+            "occurred_at": stamp,
+        },
+    )
     for department in departments:
         # Some requests are never answered: the SLA board should see breaches pile up.
         if rng.random() < 0.07:
             continue
         sla = SLA_MINUTES[department]
-        if rng.random() < 0.2:
-            delay = rng.randint(sla + 1, sla * 6)
-        else:
-            delay = rng.randint(5, sla - 1)
-        t = deal.t + delay
+        late = rng.random() < 0.2
+        t = deal.t + (rng.randint(sla + 1, sla * 6) if late else rng.randint(5, sla - 1))
         command: Command = {
-            "type": "DecideRequirement", "request_id": request_id, "department": department,
+            "type": "DecideRequirement",
+            "request_id": request_id,
+            "department": department,
         }
         if rng.random() < 0.8:
             command["decision"] = "approve"
@@ -57,9 +62,19 @@ def submit_contract(sim: Sim, deal: Deal) -> None:
     stamp = sim.advance(deal, 1, 48)
     risky = rng.random() < 0.15
     term = rng.choice((120, 180)) if risky and rng.random() < 0.6 else rng.choice((30, 45, 60, 90))
-    penalty = rng.choice(("0.25", "0.3")) if risky and rng.random() < 0.6 else \
-        rng.choice(("0.05", "0.1", "0.15", "0.2"))
-    sim.emit_deal(deal, {
-        "type": "SubmitContract", "contract_id": sim.new_id("k"), "deal_id": deal.deal_id,
-        "payment_term_days": term, "penalty_ratio": penalty, "occurred_at": stamp,
-    })
+    penalty = (
+        rng.choice(("0.25", "0.3"))
+        if risky and rng.random() < 0.6
+        else rng.choice(("0.05", "0.1", "0.15", "0.2"))
+    )
+    sim.emit_deal(
+        deal,
+        {
+            "type": "SubmitContract",
+            "contract_id": sim.new_id("k"),
+            "deal_id": deal.deal_id,
+            "payment_term_days": term,
+            "penalty_ratio": penalty,
+            "occurred_at": stamp,
+        },
+    )

@@ -1,11 +1,10 @@
-"""The life of one deal: opening, first touch, the funnel walk through the gates, its end."""
+"""The funnel walk of one deal: stage by stage through the gates to its end."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import contextlib
 
 from adapters.simulation import texts
-from adapters.simulation.calendar import DAY, HOUR
 from adapters.simulation.activities import (
     GATE_DOCUMENTS,
     attach_document,
@@ -13,16 +12,16 @@ from adapters.simulation.activities import (
     routine_contact,
     submit_demo_report,
 )
+from adapters.simulation.calendar import DAY
 from adapters.simulation.collab import submit_contract, submit_requirement
 from adapters.simulation.customers import Customers
 from adapters.simulation.orders import book_order
 from adapters.simulation.org import Org
-from adapters.simulation.records import KEY_ACCOUNT_NEEDS, QUOTATION, STAGES, Deal, Rep
+from adapters.simulation.ownership import first_touch, open_deal, reassign
+from adapters.simulation.records import KEY_ACCOUNT, KEY_ACCOUNT_NEEDS, QUOTATION, STAGES, Deal
 from adapters.simulation.sim import Sim, Truncated
 
 NEGOTIATION = QUOTATION + 1
-_SHARES = (("0.6", "0.4"), ("0.5", "0.5"), ("0.7", "0.3"), ("0.5", "0.3", "0.2"))
-_AMOUNTS = {"key_account": (150, 1500), "smb": (10, 120), "channel": (40, 500)}
 
 
 class DealWalk:
@@ -30,18 +29,16 @@ class DealWalk:
         self.sim, self.org, self.customers, self.deal = sim, org, customers, deal
 
     def run(self) -> None:
-        try:
+        with contextlib.suppress(Truncated):
             self._walk()
-        except Truncated:
-            pass
 
     def _walk(self) -> None:
         sim, deal, rng = self.sim, self.deal, self.sim.rng
-        self._open()
+        open_deal(sim, self.org, self.customers, deal)
         if rng.random() < 0.06:
-            self._reassign()
+            reassign(sim, self.org, deal)
         else:
-            self._first_touch()
+            first_touch(sim, deal)
         fate = rng.random()
         if fate < 0.45:
             final, ending = (NEGOTIATION if rng.random() < 0.55 else QUOTATION), "won"
@@ -61,64 +58,22 @@ class DealWalk:
                 regressed = True
                 self._emit_move(rng.randint(max(1, deal.stage - 2), deal.stage - 1))
             if rng.random() < 0.02:
-                self._reassign()
+                reassign(sim, self.org, deal)
         if ending == "won":
             book_order(sim, self.customers, deal)
         elif ending == "lost":
             stamp = sim.advance(deal, 4, 240)
-            sim.emit_deal(deal, {"type": "LoseDeal", "deal_id": deal.deal_id,
-                                 "reason": rng.choice(texts.LOSS_REASONS), "occurred_at": stamp})
+            sim.emit_deal(
+                deal,
+                {
+                    "type": "LoseDeal",
+                    "deal_id": deal.deal_id,
+                    "reason": rng.choice(texts.LOSS_REASONS),
+                    "occurred_at": stamp,
+                },
+            )
         elif rng.random() < 0.5:
             routine_contact(sim, deal)
-
-    def _open(self) -> None:
-        sim, deal, rng = self.sim, self.deal, self.sim.rng
-        low, high = _AMOUNTS.get(deal.owner.role, (20, 200))
-        deal.expected_amount = rng.randint(low, high) * 1000
-        command: dict[str, object] = {
-            "type": "OpenDeal", "deal_id": deal.deal_id, "customer_id": deal.customer.customer_id,
-            "owner_rep_id": deal.owner.rep_id, "expected_amount": str(deal.expected_amount),
-            "occurred_at": sim.stamp(deal.t),
-        }
-        if rng.random() < 0.12:
-            self._split(rng.choice(_SHARES))
-            if deal.splits:
-                command["splits"] = _wire_splits(deal.splits)
-        sim.emit_deal(deal, command)
-        if rng.random() < 0.25:
-            self.customers.touch_contacts(deal.customer, deal.t + rng.randint(HOUR, DAY))
-
-    def _split(self, shares: tuple[str, ...]) -> None:
-        deal = self.deal
-        reps = [deal.owner]
-        for _ in shares[1:]:
-            other = self.org.pick_other({rep.rep_id for rep in reps})
-            if other is None:
-                return
-            reps.append(other)
-        deal.splits = [(rep, Decimal(share)) for rep, share in zip(reps, shares, strict=True)]
-
-    def _first_touch(self) -> None:
-        # Most owners call within the 72 h SLA; a few let the lead sit.
-        if self.sim.rng.random() < 0.87:
-            routine_contact(self.sim, self.deal, 0.3, 46)
-        else:
-            routine_contact(self.sim, self.deal, 74, 160)
-
-    def _reassign(self) -> None:
-        sim, deal = self.sim, self.deal
-        new_owner = self.org.pick_other({deal.owner.rep_id})
-        if new_owner is None:
-            return
-        stamp = sim.advance(deal, 1, 30)
-        sim.emit_deal(deal, {"type": "ReassignDeal", "deal_id": deal.deal_id,
-                             "owner_rep_id": new_owner.rep_id, "occurred_at": stamp})
-        if deal.splits:
-            deal.splits = _handover(deal.splits, deal.owner, new_owner)
-            sim.emit_deal(deal, {"type": "SetCreditSplit", "deal_id": deal.deal_id,
-                                 "splits": _wire_splits(deal.splits), "occurred_at": stamp})
-        deal.owner = new_owner
-        self._first_touch()
 
     def _prepare(self, target: int) -> None:
         sim, deal, rng = self.sim, self.deal, self.sim.rng
@@ -167,7 +122,7 @@ class DealWalk:
             if not deal.activities.get("demo"):
                 log_activity(sim, deal, "demo", self.org.supporter(deal.owner))
             submit_demo_report(sim, deal)
-        if deal.owner.role == "key_account":
+        if deal.owner.role == KEY_ACCOUNT:
             for kind, needed in KEY_ACCOUNT_NEEDS.items():
                 for _ in range(needed - deal.activities.get(kind, 0)):
                     log_activity(sim, deal, kind, low_hours=1, high_hours=30)
@@ -175,20 +130,15 @@ class DealWalk:
     def _emit_move(self, target: int, blocked: bool = False) -> None:
         sim, deal = self.sim, self.deal
         stamp = sim.advance(deal, 2, 60)
-        sim.emit_deal(deal, {"type": "MoveStage", "deal_id": deal.deal_id,
-                             "rep_id": deal.owner.rep_id, "to_stage": STAGES[target],
-                             "occurred_at": stamp})
+        sim.emit_deal(
+            deal,
+            {
+                "type": "MoveStage",
+                "deal_id": deal.deal_id,
+                "rep_id": deal.owner.rep_id,
+                "to_stage": STAGES[target],
+                "occurred_at": stamp,
+            },
+        )
         if not blocked:
             deal.stage = target
-
-
-def _wire_splits(splits: list[tuple[Rep, Decimal]]) -> list[dict[str, str]]:
-    return [{"rep_id": rep.rep_id, "share": str(share)} for rep, share in splits]
-
-
-def _handover(splits: list[tuple[Rep, Decimal]], old: Rep, new: Rep) -> list[tuple[Rep, Decimal]]:
-    """The new owner takes over the old owner's share, merged with any share it already had."""
-    taken = sum((share for rep, share in splits if rep.rep_id in (old.rep_id, new.rep_id)),
-                Decimal(0))
-    rest = [(rep, share) for rep, share in splits if rep.rep_id not in (old.rep_id, new.rep_id)]
-    return [(new, taken), *rest]

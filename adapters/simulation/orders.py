@@ -26,11 +26,18 @@ def book_order(sim: Sim, customers: Customers, deal: Deal) -> None:
             recorded = late
     deal.t = recorded
     order_id = sim.new_id("o")
-    sim.emit_deal(deal, {
-        "type": "BookOrder", "order_id": order_id, "deal_id": deal.deal_id,
-        "amount": str(int(amount)), "gross_margin": str(int(margin)),
-        "signed_on": calendar.date(signed), "occurred_at": sim.stamp(recorded),
-    })
+    sim.emit_deal(
+        deal,
+        {
+            "type": "BookOrder",
+            "order_id": order_id,
+            "deal_id": deal.deal_id,
+            "amount": str(int(amount)),
+            "gross_margin": str(int(margin)),
+            "signed_on": calendar.date(signed),
+            "occurred_at": sim.stamp(recorded),
+        },
+    )
     if rng.random() < 0.05:
         _cancel(sim, order_id, signed, recorded)
     if rng.random() < 0.3:
@@ -47,7 +54,12 @@ def _cancel(sim: Sim, order_id: str, signed: int, recorded: int) -> None:
     else:
         days = rng.randint(CLAWBACK_DAYS + 5, CLAWBACK_DAYS + 90)
     t = max(recorded + HOUR, signed_day + days * DAY + rng.randint(9 * HOUR, 18 * HOUR))
-    sim.emit(t, {
-        "type": "CancelOrder", "order_id": order_id,
-        "reason": rng.choice(texts.CANCEL_REASONS), "occurred_at": sim.stamp(t),
-    })
+    sim.emit(
+        t,
+        {
+            "type": "CancelOrder",
+            "order_id": order_id,
+            "reason": rng.choice(texts.CANCEL_REASONS),
+            "occurred_at": sim.stamp(t),
+        },
+    )

@@ -8,8 +8,18 @@ from adapters.simulation.schedule import Command
 from adapters.simulation.sim import Sim
 
 # Mostly selling roles; presales support deals but own none and carry no quota.
-_ROLES = (KEY_ACCOUNT, "smb", "channel", "smb", KEY_ACCOUNT, "channel", "presales", "smb",
-          KEY_ACCOUNT, "channel")
+_ROLES = (
+    KEY_ACCOUNT,
+    "smb",
+    "channel",
+    "smb",
+    KEY_ACCOUNT,
+    "channel",
+    "presales",
+    "smb",
+    KEY_ACCOUNT,
+    "channel",
+)
 _TEAMS = (("east", "CN-E"), ("south", "CN-S"), ("north", "CN-N"), ("west", "CN-W"))
 _QUOTA = {KEY_ACCOUNT: 600_000, "smb": 150_000, "channel": 300_000}
 REGIONS = ("CN-E", "CN-S", "CN-N", "CN-W", "CN-C")
@@ -38,17 +48,29 @@ class Org:
 
     def onboard(self, t: int) -> None:
         for rep in self.reps:
-            self._sim.emit(t, {
-                "type": "OnboardRep", "rep_id": rep.rep_id, "name": rep.name, "role": rep.role,
-                "team": rep.team, "region": rep.region, "occurred_at": self._sim.stamp(t),
-            })
+            self._sim.emit(
+                t,
+                {
+                    "type": "OnboardRep",
+                    "rep_id": rep.rep_id,
+                    "name": rep.name,
+                    "role": rep.role,
+                    "team": rep.team,
+                    "region": rep.region,
+                    "occurred_at": self._sim.stamp(t),
+                },
+            )
 
     def set_targets(self, t: int, period: str) -> None:
         for rep in self.selling:
             command: Command = {
-                "type": "SetTargets", "rep_id": rep.rep_id, "period": period,
-                "quota": str(rep.quota), "margin_target": str(rep.quota // 4),
-                "nps_target": "8", "target_incentive": str(rep.quota // 40),
+                "type": "SetTargets",
+                "rep_id": rep.rep_id,
+                "period": period,
+                "quota": str(rep.quota),
+                "margin_target": str(rep.quota // 4),
+                "nps_target": "8",
+                "target_incentive": str(rep.quota // 40),
             }
             self._sim.emit(t, command)
 

@@ -8,8 +8,7 @@ from adapters.simulation.sim import Sim
 
 PLAN_NAME = "standard"
 _BONUS_WHEN = "order.first_order && order.gross_margin >= 50000"
-_SCORECARD = {"weights": {"sales": "0.4", "margin": "0.3", "nps": "0.2", "process": "0.1"},
-              "cap": "1.5"}
+_SCORECARD = {"weights": {"sales": "0.4", "margin": "0.3", "nps": "0.2", "process": "0.1"}, "cap": "1.5"}
 
 
 def plan_document(version: int, effective_from: str) -> dict[str, object]:
@@ -18,15 +17,16 @@ def plan_document(version: int, effective_from: str) -> dict[str, object]:
         "name": PLAN_NAME,
         "version": version,
         "effective_from": effective_from,
-        "rates": {"first_order": "0.04" if first else "0.045",
-                  "repeat_order": "0.02" if first else "0.018"},
+        "rates": {"first_order": "0.04" if first else "0.045", "repeat_order": "0.02" if first else "0.018"},
         "accelerators": {
             "mode": "marginal" if first else "retroactive",
-            "bands": [{"from": "0", "multiplier": "1"}, {"from": "1.0", "multiplier": "1.5"},
-                      {"from": "1.5", "multiplier": "2"}],
+            "bands": [
+                {"from": "0", "multiplier": "1"},
+                {"from": "1.0", "multiplier": "1.5"},
+                {"from": "1.5", "multiplier": "2"},
+            ],
         },
-        "bonuses": [{"id": "big-first-order", "when": _BONUS_WHEN,
-                     "rate": "0.008" if first else "0.01"}],
+        "bonuses": [{"id": "big-first-order", "when": _BONUS_WHEN, "rate": "0.008" if first else "0.01"}],
         "clawback_days": 90,
         "scorecard": _SCORECARD,
     }
@@ -49,7 +49,10 @@ def publish_plans(sim: Sim, t_start: int) -> None:
     # Then reruns the month before the change under the new plan once that month is closed.
     rerun = max(t, sim.closes[month - 1]) + 2 * DAY + sim.rng.randrange(6 * HOUR)
     command: Command = {
-        "type": "ApplyRerun", "period": calendar.periods[month - 1],
-        "plan": f"{PLAN_NAME}@2", "approved_by": "cfo", "occurred_at": sim.stamp(rerun),
+        "type": "ApplyRerun",
+        "period": calendar.periods[month - 1],
+        "plan": f"{PLAN_NAME}@2",
+        "approved_by": "cfo",
+        "occurred_at": sim.stamp(rerun),
     }
     sim.emit(rerun, command)

@@ -1,26 +1,93 @@
 """Vocabulary for names, notes and transcripts, in Chinese and English."""
 
+# Chinese text is punctuated with full-width commas and colons on purpose.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import random
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = ("伟", "娜", "芳", "敏", "静", "磊", "强", "军", "洋", "勇", "艳", "杰", "涛", "明", "超",
-         "秀英", "晓东", "志强", "海燕", "建国", "丽华", "俊杰")
-FIRST = ("James", "Emma", "Oliver", "Sophia", "Liam", "Mia", "Noah", "Grace", "Lucas", "Chloe",
-         "Ethan", "Amy", "Daniel", "Helen", "Kevin", "Linda")
+GIVEN = (
+    "伟",
+    "娜",
+    "芳",
+    "敏",
+    "静",
+    "磊",
+    "强",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "晓东",
+    "志强",
+    "海燕",
+    "建国",
+    "丽华",
+    "俊杰",
+)
+FIRST = (
+    "James",
+    "Emma",
+    "Oliver",
+    "Sophia",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Grace",
+    "Lucas",
+    "Chloe",
+    "Ethan",
+    "Amy",
+    "Daniel",
+    "Helen",
+    "Kevin",
+    "Linda",
+)
 LAST = ("Smith", "Chen", "Wong", "Taylor", "Brown", "Lee", "Walker", "Tan", "Clark", "Ng")
 CITIES = ("上海", "深圳", "杭州", "苏州", "北京", "广州", "成都", "南京", "天津", "重庆", "武汉", "宁波")
 TRADES = ("精密", "智能", "新能源", "华信", "远航", "恒通", "金桥", "博远", "星辰", "鼎盛")
 SUFFIXES = ("科技有限公司", "制造有限公司", "集团股份有限公司", "物流有限公司", "医疗器械有限公司")
 EN_NAMES = ("Apex", "Northwind", "Bluefin", "Harbor", "Summit", "Crescent", "Ironwood", "Lumen")
 EN_SUFFIXES = ("Robotics Ltd", "Logistics Co.", "Retail Group", "Energy Holdings", "Foods Ltd")
-INDUSTRIES = ("manufacturing", "retail", "energy", "logistics", "healthcare", "finance",
-              "automotive", "education")
-TAGS = ("strategic", "price_sensitive", "expanding", "public_sector", "multi_site", "at_risk",
-        "reference_customer", "new_logo")
-TITLES = ("CIO", "CTO", "IT经理", "采购经理", "Procurement Lead", "Plant Manager", "财务总监",
-          "Operations Director", "总经理", "VP Engineering")
+INDUSTRIES = (
+    "manufacturing",
+    "retail",
+    "energy",
+    "logistics",
+    "healthcare",
+    "finance",
+    "automotive",
+    "education",
+)
+TAGS = (
+    "strategic",
+    "price_sensitive",
+    "expanding",
+    "public_sector",
+    "multi_site",
+    "at_risk",
+    "reference_customer",
+    "new_logo",
+)
+TITLES = (
+    "CIO",
+    "CTO",
+    "IT经理",
+    "采购经理",
+    "Procurement Lead",
+    "Plant Manager",
+    "财务总监",
+    "Operations Director",
+    "总经理",
+    "VP Engineering",
+)
 AUDIENCES = ("CTO", "CIO", "IT manager", "采购经理", "plant engineers", "财务总监")
 PRODUCT_LINES = ("PLC", "SCADA", "MES", "WMS", "EdgeGateway", "CloudHistorian")
 COMPETITORS = ("Siemens", "Rockwell", "汇川", "和利时", "Schneider")
