@@ -78,14 +78,17 @@ class Executor:
         return Outcome(outcome.status, outcome.error, position)
 
     def execute_many(
-        self, commands: Iterable[AnyCommand | InvalidCommand], batch_size: int = 500
+        self,
+        commands: Iterable[AnyCommand | InvalidCommand],
+        batch_size: int = 500,
+        cache: AggregateCache | None = None,
     ) -> Iterator[Outcome]:
         """Bulk path: decided commands are saved together, one transaction per batch.
 
         A refused command writes nothing and does not stop the batch. If the batch cannot be saved
         (a concurrent writer, an id that already existed), it is redone one command at a time.
         """
-        uow = UnitOfWork(self.store, AggregateCache(), assume_new=True)
+        uow = UnitOfWork(self.store, cache if cache is not None else AggregateCache(), assume_new=True)
         batch: list[AnyCommand | InvalidCommand] = []
         for command in commands:
             batch.append(command)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -40,9 +41,15 @@ def describe_validation_error(error: ValidationError, data: dict[str, Any]) -> s
         # The discriminated union prefixes locations with the command type: drop it.
         if location and location[0] == tag:
             location = location[1:]
-        field = ".".join(str(part) for part in location) or "type"
+        field = ".".join(_field_name(part) for part in location) or "type"
         problems.append(f"{field}: {item['msg']}")
     return "; ".join(problems)
+
+
+def _field_name(part: object) -> str:
+    # Unexpected keys are shown quoted, so a key like "" or "\n" still reads as a field name.
+    text = str(part)
+    return text if re.fullmatch(r"[A-Za-z0-9_]+", text) else json.dumps(text, ensure_ascii=False)
 
 
 def fingerprint(command: AnyCommand) -> str:

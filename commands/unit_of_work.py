@@ -44,6 +44,9 @@ class AggregateCache:
     def clear(self) -> None:
         self._items.clear()
 
+    def aggregates(self) -> list[Aggregate]:
+        return list(self._items.values())
+
 
 class UnitOfWork:
     """Loads aggregates, tracks what a command (or a batch of them) changed, saves it in one transaction.

@@ -59,39 +59,42 @@ class Customers:
     def add_contact(self, customer: Customer, t: int) -> None:
         sim, rng = self._sim, self._sim.rng
         contact_id = sim.new_id("ct")
+        title = rng.choice(texts.TITLES)
         command: Command = {
             "type": "AddContact",
             "customer_id": customer.customer_id,
             "contact_id": contact_id,
             "name": texts.person_name(rng),
-            "title": rng.choice(texts.TITLES),
+            "title": title,
         }
         if rng.random() < 0.7:
             command["phone"] = f"+86 1{rng.randint(30, 89)}{rng.randrange(10**8):08d}"
         command["occurred_at"] = sim.stamp(t)
         if sim.emit(t, command):
-            customer.contacts[contact_id] = t
+            customer.contacts[contact_id] = (t, title)
 
     def touch_contacts(self, customer: Customer, t: int) -> None:
         """During a deal: a new contact shows up, someone changes title, or someone leaves."""
         sim, rng = self._sim, self._sim.rng
         t = office_hours(t, rng)
         present = [
-            cid for cid, last in customer.contacts.items() if last < t and cid not in customer.departed
+            cid for cid, (last, _) in customer.contacts.items() if last < t and cid not in customer.departed
         ]
         if not present or rng.random() < 0.4:
             self.add_contact(customer, t)
             return
         contact_id = rng.choice(present)
+        title = customer.contacts[contact_id][1]
         command: Command = {"type": "UpdateContact", "contact_id": contact_id}
         if rng.random() < 0.3:
             command["left_company"] = True
             customer.departed.add(contact_id)
         else:
-            command["title"] = rng.choice(texts.TITLES)
+            title = rng.choice([other for other in texts.TITLES if other != title])
+            command["title"] = title
         command["occurred_at"] = sim.stamp(t)
         if sim.emit(t, command):
-            customer.contacts[contact_id] = t
+            customer.contacts[contact_id] = (t, title)
 
     def record_nps(self, customer: Customer, t: int) -> None:
         t = office_hours(t, self._sim.rng)

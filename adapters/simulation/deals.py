@@ -110,7 +110,7 @@ class DealWalk:
         if deal.stage < QUOTATION <= target:
             # Now and then a rep tries to quote before the work is done; the gate refuses it.
             if rng.random() < 0.06 and deal.quotation_missing():
-                self._emit_move(target, blocked=True)
+                self._emit_move(QUOTATION, blocked=True)
             self._meet_gate()
         self._emit_move(target)
 

@@ -26,8 +26,9 @@ class Rep:
 class Customer:
     customer_id: str
     region: str
-    # contact id -> time of its latest event, so no update is ever dated before an earlier one
-    contacts: dict[str, int] = field(default_factory=dict)
+    # contact id -> (time of its latest event, current title): no update is dated before an
+    # earlier one, and a title change really changes the title.
+    contacts: dict[str, tuple[int, str]] = field(default_factory=dict)
     departed: set[str] = field(default_factory=set)
 
 

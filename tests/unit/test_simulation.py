@@ -166,7 +166,7 @@ def test_requirement_decisions_are_once_per_named_department() -> None:
     named: dict[object, set[object]] = {}
     for command in history():
         if command["type"] == "SubmitRequirement":
-            named[command["request_id"]] = set(command["departments"])  # type: ignore[arg-type]
+            named[command["request_id"]] = set(command["departments"])  # type: ignore[call-overload]
         elif command["type"] == "DecideRequirement":
             departments = named[command["request_id"]]
             assert command["department"] in departments
