@@ -39,5 +39,6 @@ def bootstrap(database_url: str | None = None, settings: Settings | None = None)
         clock=system_clock,
         sla_hours=settings.sla_hours,
         clause_rules=ClauseRules(settings.max_payment_term_days, Decimal(settings.max_penalty_ratio)),
+        first_touch_hours=settings.first_touch_hours,
     )
     return Service(settings, store, Executor(store, context))

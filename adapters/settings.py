@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     sla_delivery_hours: float = Field(default=1, gt=0)
     max_payment_term_days: int = Field(default=90, ge=0)
     max_penalty_ratio: str = "0.2"
+    first_touch_hours: float = Field(default=72, gt=0)
     import_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @property

@@ -16,3 +16,4 @@ class Context:
     clock: Callable[[], datetime]
     sla_hours: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     clause_rules: ClauseRules = field(default_factory=ClauseRules)
+    first_touch_hours: float = 72

@@ -17,6 +17,9 @@ from commands.parsing import InvalidCommand, fingerprint
 from commands.store import EventStore
 from commands.unit_of_work import AggregateCache, UnitOfWork
 from domain.errors import DomainError, GateBlocked
+from domain.gate_book import GateBook
+from domain.ledger_periods import LedgerPeriods
+from domain.plan_book import PlanBook
 from domain.receipt import CommandReceipt
 
 log = structlog.get_logger()
@@ -24,6 +27,7 @@ log = structlog.get_logger()
 # blocked: refused by a gate, and the attempt itself recorded (StageMoveBlocked).
 Status = Literal["applied", "blocked", "duplicate", "refused"]
 MAX_ATTEMPTS = 12
+ALWAYS_RELOAD = (GateBook, PlanBook, LedgerPeriods)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Executor:
     def __init__(self, store: EventStore, context: Context) -> None:
         self.store = store
         self.context = context
+        self.shared_cache = AggregateCache(maxsize=20_000)
 
     def execute(self, command: AnyCommand) -> Outcome:
         """One command in its own transaction (the API path)."""
@@ -57,15 +62,22 @@ class Executor:
                 reraise=True,
             ):
                 with attempt:
-                    return self._attempt(command)
+                    return self._attempt(command, first=attempt.retry_state.attempt_number == 1)
         except IntegrityError as conflict:
             raise CommandRetriesExhausted(
                 f"{command.type}: still conflicting after {MAX_ATTEMPTS} attempts"
             ) from conflict
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, command: AnyCommand) -> Outcome:
-        uow = UnitOfWork(self.store)
+    def _attempt(self, command: AnyCommand, first: bool) -> Outcome:
+        # The first attempt trusts that new ids are new and reuses what this process saved; a clash
+        # shows up as a conflict at save time, and the retry then reads everything from the store.
+        uow = UnitOfWork(
+            self.store,
+            assume_new=first,
+            shared=self.shared_cache if first else None,
+            always_reload=ALWAYS_RELOAD,
+        )
         outcome = _decide(command, uow, self.context)
         if outcome.status in ("duplicate", "refused"):
             return outcome
@@ -74,6 +86,7 @@ class Executor:
         except IntegrityError as conflict:
             # Another writer saved first (same aggregate or same command_id): decide again on fresh state.
             log.info("command.conflict", command_type=command.type, error=str(conflict).splitlines()[0])
+            self.shared_cache.clear()
             raise
         return Outcome(outcome.status, outcome.error, position)
 
@@ -135,13 +148,7 @@ def _decide(command: AnyCommand, uow: UnitOfWork, ctx: Context, in_batch: bool =
             uow.find(CommandReceipt, receipt_key) if not uow.assume_new else _cached_receipt(uow, receipt_key)
         )
         if earlier is not None:
-            if earlier.fingerprint != digest:
-                return Outcome(
-                    "refused",
-                    f"command_id: {receipt_key!r} was already used for a different "
-                    f"{earlier.command_type} command",
-                )
-            return Outcome("duplicate", earlier.error)
+            return _acknowledge(earlier, receipt_key, digest)
     try:
         HANDLERS[command.type](command, uow, ctx)
     except GateBlocked as blocked:
@@ -153,11 +160,25 @@ def _decide(command: AnyCommand, uow: UnitOfWork, ctx: Context, in_batch: bool =
         if in_batch and uow.changed_since_begin():
             raise _RefusalMutated(str(refused)) from refused
         uow.begin_command()
+        if receipt_key is not None and uow.assume_new:
+            # The receipt was not looked up on the way in; a refusal may just be a replay.
+            earlier = uow.find(CommandReceipt, receipt_key)
+            if earlier is not None:
+                return _acknowledge(earlier, receipt_key, digest)
         return Outcome("refused", str(refused))
     if receipt_key is not None:
         uow.add(CommandReceipt(receipt_key, command.type, digest, None))
     uow.end_command()
     return Outcome("applied")
+
+
+def _acknowledge(earlier: CommandReceipt, command_id: str, digest: str) -> Outcome:
+    if earlier.fingerprint != digest:
+        return Outcome(
+            "refused",
+            f"command_id: {command_id!r} was already used for a different {earlier.command_type} command",
+        )
+    return Outcome("duplicate", earlier.error)
 
 
 def _cached_receipt(uow: UnitOfWork, command_id: str) -> CommandReceipt | None:

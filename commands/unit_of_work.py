@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from copy import deepcopy
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -56,10 +57,23 @@ class UnitOfWork:
     one command at a time.
     """
 
-    def __init__(self, store: EventStore, cache: AggregateCache | None = None, assume_new: bool = False):
+    def __init__(
+        self,
+        store: EventStore,
+        cache: AggregateCache | None = None,
+        assume_new: bool = False,
+        shared: AggregateCache | None = None,
+        always_reload: tuple[type[Aggregate], ...] = (),
+    ):
         self.store = store
         self.cache = cache if cache is not None else AggregateCache()
         self.assume_new = assume_new
+        # Aggregates this process saved last, copied before use so concurrent commands never share one.
+        # Entities are safe to take from it: what a decision reads of an aggregate it does not write
+        # (existence, owner role, customer) never changes, and what it writes is version-checked.
+        # Aggregates whose current state steers decisions (policies, plans, periods) are reloaded.
+        self.shared = shared
+        self.always_reload = always_reload
         self._changed: dict[UUID, Aggregate] = {}
         self._read: dict[UUID, int] = {}
         # Ids found absent during this unit of work, so a bulk import asks once.
@@ -71,16 +85,24 @@ class UnitOfWork:
         if cached is None:
             if aggregate_id in self._missing:
                 return None
-            try:
-                cached = self.store.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                self._missing.add(aggregate_id)
-                return None
+            cached = self._from_shared(cls, aggregate_id)
+            if cached is None:
+                try:
+                    cached = self.store.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    self._missing.add(aggregate_id)
+                    return None
             self.cache.put(aggregate_id, cached)
         if not isinstance(cached, cls):
             raise TypeError(f"aggregate {aggregate_id} is a {type(cached).__name__}, not a {cls.__name__}")
         self._read.setdefault(aggregate_id, cached.version)
         return cached
+
+    def _from_shared(self, cls: type[A], aggregate_id: UUID) -> Aggregate | None:
+        if self.shared is None or issubclass(cls, self.always_reload):
+            return None
+        found = self.shared.get(aggregate_id)
+        return deepcopy(found) if found is not None else None
 
     def get(self, cls: type[A], key: str, *, field: str, label: str) -> A:
         found = self.find(cls, key)
@@ -132,7 +154,13 @@ class UnitOfWork:
         self.end_command()
         if not self._changed:
             return None
-        recordings = self.store.save(*self._changed.values())
+        # Straight to the event store: Application.save would also run in-process notification and
+        # snapshot hooks this service does not use, at a cost that dominates bulk imports.
+        events = [event for aggregate in self._changed.values() for event in aggregate.collect_events()]
+        recordings = self.store.events.put(events)
+        if self.shared is not None:
+            for aggregate in self._changed.values():
+                self.shared.put(aggregate.id, deepcopy(aggregate))
         self._changed = {}
         positions = [r.notification.id for r in recordings]
         return max(positions) if positions else None

@@ -50,7 +50,7 @@ class Deal(Aggregate):
     # so a refused command leaves the aggregate untouched.
 
     def reassign(
-        self, owner_rep_id: str, owner_role: str, first_touch_hours: int, occurred_at: datetime
+        self, owner_rep_id: str, owner_role: str, first_touch_hours: float, occurred_at: datetime
     ) -> None:
         self._require_open("deal_id")
         self._not_before_opening(occurred_at)

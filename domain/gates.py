@@ -25,7 +25,6 @@ class GatePolicy(BaseModel):
     version: int = Field(ge=1)
     stages: dict[Stage, StageRequirement] = Field(default_factory=dict)
     roles: dict[str, dict[Stage, StageRequirement]] = Field(default_factory=dict)
-    first_touch_hours: int = Field(default=72, gt=0)
     visit_evidence_required: bool = True
 
     def missing(

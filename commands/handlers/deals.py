@@ -29,7 +29,7 @@ def open_deal(cmd: OpenDeal, uow: UnitOfWork, ctx: Context) -> None:
     owner = uow.get(Rep, cmd.owner_rep_id, field="owner_rep_id", label="rep")
     splits = _checked_splits(cmd.splits, uow) if cmd.splits is not None else None
     uow.ensure_absent(Deal, cmd.deal_id, field="deal_id", label="deal")
-    due = cmd.occurred_at + timedelta(hours=_gates(uow).first_touch_hours)
+    due = cmd.occurred_at + timedelta(hours=ctx.first_touch_hours)
     uow.add(
         Deal(
             cmd.deal_id,
@@ -47,7 +47,7 @@ def open_deal(cmd: OpenDeal, uow: UnitOfWork, ctx: Context) -> None:
 def reassign_deal(cmd: ReassignDeal, uow: UnitOfWork, ctx: Context) -> None:
     deal = uow.get(Deal, cmd.deal_id, field="deal_id", label="deal")
     owner = uow.get(Rep, cmd.owner_rep_id, field="owner_rep_id", label="rep")
-    deal.reassign(owner.rep_id, owner.role, _gates(uow).first_touch_hours, cmd.occurred_at)
+    deal.reassign(owner.rep_id, owner.role, ctx.first_touch_hours, cmd.occurred_at)
 
 
 def log_activity(cmd: LogActivity, uow: UnitOfWork, ctx: Context) -> None:
