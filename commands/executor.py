@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from eventsourcing.persistence import IntegrityError
@@ -15,7 +16,7 @@ from commands.dispatch import HANDLERS
 from commands.models import AnyCommand
 from commands.parsing import InvalidCommand, fingerprint
 from commands.store import EventStore
-from commands.unit_of_work import AggregateCache, UnitOfWork
+from commands.unit_of_work import AggregateCache, UnitOfWork, save_events
 from domain.errors import DomainError, GateBlocked
 from domain.gate_book import GateBook
 from domain.ledger_periods import LedgerPeriods
@@ -102,37 +103,75 @@ class Executor:
         (a concurrent writer, an id that already existed), it is redone one command at a time.
         """
         uow = UnitOfWork(self.store, cache if cache is not None else AggregateCache(), assume_new=True)
-        batch: list[AnyCommand | InvalidCommand] = []
-        for command in commands:
-            batch.append(command)
-            if len(batch) >= batch_size:
-                yield from self._run_batch(batch, uow)
-                batch = []
-        if batch:
-            yield from self._run_batch(batch, uow)
+        # While one batch is being written, the next is decided: the database wait and the
+        # Python work overlap. Batches are still written one at a time, in file order.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+            in_flight: tuple[Future[int | None], list[Any], list[Outcome]] | None = None
+            for batch in _batches(commands, batch_size):
+                decided = self._decide_batch(batch, uow)
+                if in_flight is not None:
+                    written, redone = self._settle(*in_flight, uow)
+                    yield from written
+                    if redone:
+                        # The batch just decided built on one that was not written: decide it again.
+                        decided = None
+                if decided is None:
+                    uow.discard()
+                    yield from self._one_by_one(batch)
+                    in_flight = None
+                    continue
+                outcomes, events = decided
+                in_flight = (writer.submit(save_events, self.store, events), batch, outcomes)
+            if in_flight is not None:
+                yield from self._settle(*in_flight, uow)[0]
 
-    def _run_batch(self, batch: list[AnyCommand | InvalidCommand], uow: UnitOfWork) -> list[Outcome]:
+    def _decide_batch(
+        self, batch: list[AnyCommand | InvalidCommand], uow: UnitOfWork
+    ) -> tuple[list[Outcome], list[Any]] | None:
         outcomes: list[Outcome] = []
         try:
             for command in batch:
                 if isinstance(command, InvalidCommand):
                     outcomes.append(Outcome("refused", str(command)))
-                    continue
-                outcomes.append(_decide(command, uow, self.context, in_batch=True))
-            position = uow.commit()
-        except (IntegrityError, _RefusalMutated) as error:
-            log.info("import.batch_redone", size=len(batch), reason=type(error).__name__)
+                else:
+                    outcomes.append(_decide(command, uow, self.context, in_batch=True))
+        except _RefusalMutated:
+            log.info("import.batch_redone", size=len(batch), reason="refusal_mutated")
+            return None
+        return outcomes, uow.take_events()
+
+    def _settle(
+        self, future: Future[int | None], batch: list[Any], outcomes: list[Outcome], uow: UnitOfWork
+    ) -> tuple[list[Outcome], bool]:
+        try:
+            position = future.result()
+        except IntegrityError as conflict:
+            # Another writer, or an id that already existed: redo this batch from the store.
+            log.info("import.batch_redone", size=len(batch), reason=str(conflict).splitlines()[0])
             uow.discard()
-            return [
-                Outcome("refused", str(command))
-                if isinstance(command, InvalidCommand)
-                else self.execute(command)
-                for command in batch
-            ]
-        return [
+            return self._one_by_one(batch), True
+        written = [
             Outcome(o.status, o.error, position if o.status in ("applied", "blocked") else None)
             for o in outcomes
         ]
+        return written, False
+
+    def _one_by_one(self, batch: list[AnyCommand | InvalidCommand]) -> list[Outcome]:
+        return [
+            Outcome("refused", str(command)) if isinstance(command, InvalidCommand) else self.execute(command)
+            for command in batch
+        ]
+
+
+def _batches(commands: Iterable[AnyCommand | InvalidCommand], size: int) -> Iterator[list[Any]]:
+    batch: list[AnyCommand | InvalidCommand] = []
+    for command in commands:
+        batch.append(command)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class _RefusalMutated(RuntimeError):

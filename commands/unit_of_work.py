@@ -78,6 +78,7 @@ class UnitOfWork:
         self._read: dict[UUID, int] = {}
         # Ids found absent during this unit of work, so a bulk import asks once.
         self._missing: set[UUID] = set()
+        self._saved_copies: list[Aggregate] = []
 
     def find(self, cls: type[A], *key: str) -> A | None:
         aggregate_id = cls.create_id(*key)
@@ -149,24 +150,35 @@ class UnitOfWork:
                 self._changed[aggregate_id] = aggregate
         self._read = {}
 
+    def take_events(self) -> list[Any]:
+        """The new events of everything changed since the last take, in the order they happened."""
+        self.end_command()
+        events = [event for aggregate in self._changed.values() for event in aggregate.collect_events()]
+        if self.shared is not None:
+            self._saved_copies = [deepcopy(aggregate) for aggregate in self._changed.values()]
+        self._changed = {}
+        return events
+
     def commit(self) -> int | None:
         """Saves every change in one transaction; returns the last store position written."""
-        self.end_command()
-        if not self._changed:
+        events = self.take_events()
+        if not events:
             return None
-        # Straight to the event store: Application.save would also run in-process notification and
-        # snapshot hooks this service does not use, at a cost that dominates bulk imports.
-        events = [event for aggregate in self._changed.values() for event in aggregate.collect_events()]
-        recordings = self.store.events.put(events)
-        if self.shared is not None:
-            for aggregate in self._changed.values():
-                self.shared.put(aggregate.id, deepcopy(aggregate))
-        self._changed = {}
-        positions = [r.notification.id for r in recordings]
-        return max(positions) if positions else None
+        position = save_events(self.store, events)
+        for aggregate in self._saved_copies:
+            if self.shared is not None:
+                self.shared.put(aggregate.id, aggregate)
+        return position
 
     def discard(self) -> None:
         self.cache.clear()
         self._missing = set()
         self._changed = {}
         self._read = {}
+
+
+def save_events(store: EventStore, events: list[Any]) -> int | None:
+    # Straight to the event store: Application.save would also run in-process notification and
+    # snapshot hooks this service does not use, at a cost that dominates bulk imports.
+    recordings = store.events.put(events)
+    return max((r.notification.id for r in recordings), default=None)
