@@ -139,3 +139,15 @@ def run(executor: Executor, *commands: Cmd) -> list[Outcome]:
 def given(executor: Executor, *commands: Cmd) -> None:
     for outcome, data in zip(run(executor, *commands), commands, strict=True):
         assert outcome.accepted, f"{data['type']} refused: {outcome.error}"
+
+
+def book(t: str, amount: str = "100", margin: str = "10", day: int = 3, order: str = "o") -> Cmd:
+    return {
+        "type": "BookOrder",
+        "order_id": f"{order}-{t}",
+        "deal_id": f"d-{t}",
+        "amount": amount,
+        "gross_margin": margin,
+        "signed_on": f"2026-01-{day:02d}",
+        "occurred_at": at(day, 10),
+    }

@@ -8,7 +8,7 @@ import pytest
 
 from commands.executor import Executor
 from commands.store import EventStore
-from tests.builders import activity, at, given, move, open_deal, org, plan, run, token
+from tests.builders import activity, at, book, given, move, open_deal, org, plan, run, token
 from tests.conftest import event_count
 
 
@@ -17,15 +17,7 @@ def with_deal_won(t: str) -> list[dict[str, Any]]:
         plan(),
         *org(t),
         open_deal(t),
-        {
-            "type": "BookOrder",
-            "order_id": f"o-{t}",
-            "deal_id": f"d-{t}",
-            "amount": "100",
-            "gross_margin": "10",
-            "signed_on": "2026-01-03",
-            "occurred_at": at(3),
-        },
+        book(t),
     ]
 
 
@@ -112,15 +104,7 @@ CASES: list[tuple[str, Any, str]] = [
     ),
     (
         "order id reused",
-        lambda t: {
-            "type": "BookOrder",
-            "order_id": f"o-{t}",
-            "deal_id": f"d-{t}",
-            "amount": "100",
-            "gross_margin": "10",
-            "signed_on": "2026-01-03",
-            "occurred_at": at(3),
-        },
+        book,
         "order_id: order 'o-",
     ),
     (

@@ -7,7 +7,7 @@ from commands.store import EventStore
 from domain.deal import Deal
 from domain.order import Order
 from domain.stages import Stage
-from tests.builders import activity, given, move, open_deal, org, quotation_paperwork, run, token
+from tests.builders import activity, book, given, move, open_deal, org, quotation_paperwork, run, token
 from tests.conftest import event_count
 
 
@@ -72,15 +72,7 @@ def test_won_and_lost_take_no_more_moves(executor: Executor, store: EventStore) 
         executor,
         *org(t),
         open_deal(t),
-        {
-            "type": "BookOrder",
-            "order_id": f"o-{t}",
-            "deal_id": f"d-{t}",
-            "amount": "5000",
-            "gross_margin": "1000",
-            "signed_on": "2026-01-05",
-            "occurred_at": "2026-01-05T10:00:00+08:00",
-        },
+        book(t, "5000", "1000", day=5),
         open_deal(t, deal="d2"),
         {
             "type": "LoseDeal",
@@ -115,16 +107,7 @@ def test_order_credits_the_split_in_force_at_booking(executor: Executor, store: 
         "occurred_at": at_day(3),
         "splits": [{"rep_id": f"smb-{t}", "share": "0.6"}, {"rep_id": f"ka-{t}", "share": "0.4"}],
     }
-    book = {
-        "type": "BookOrder",
-        "order_id": f"o-{t}",
-        "deal_id": f"d-{t}",
-        "amount": "5000",
-        "gross_margin": "1000",
-        "signed_on": "2026-01-05",
-        "occurred_at": at_day(5),
-    }
-    given(executor, *org(t), open_deal(t), split, book)
+    given(executor, *org(t), open_deal(t), split, book(t, "5000", "1000", day=5))
     booked = next(iter(store.events.get(Order.create_id(f"o-{t}"))))
     assert [(c["rep_id"], str(c["share"])) for c in booked.credit] == [  # type: ignore[attr-defined]
         (f"smb-{t}", "0.6"),
