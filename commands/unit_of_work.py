@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from copy import deepcopy
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,11 +12,6 @@ from commands.store import EventStore
 from domain.errors import AlreadyExists, NotFound
 
 A = TypeVar("A", bound=Aggregate)
-
-
-class Keyed(Protocol):
-    @staticmethod
-    def create_id(*args: Any) -> UUID: ...
 
 
 class AggregateCache:
