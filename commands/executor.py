@@ -184,7 +184,9 @@ def _decide(command: AnyCommand, uow: UnitOfWork, ctx: Context, in_batch: bool =
     digest = fingerprint(command) if receipt_key is not None else ""
     if receipt_key is not None:
         earlier = (
-            uow.find(CommandReceipt, receipt_key) if not uow.assume_new else _cached_receipt(uow, receipt_key)
+            uow.find(CommandReceipt, receipt_key)
+            if not uow.assume_new
+            else uow.cached(CommandReceipt, receipt_key)
         )
         if earlier is not None:
             return _acknowledge(earlier, receipt_key, digest)
@@ -218,11 +220,6 @@ def _acknowledge(earlier: CommandReceipt, command_id: str, digest: str) -> Outco
             f"command_id: {command_id!r} was already used for a different {earlier.command_type} command",
         )
     return Outcome("duplicate", earlier.error)
-
-
-def _cached_receipt(uow: UnitOfWork, command_id: str) -> CommandReceipt | None:
-    found = uow.cache.get(CommandReceipt.create_id(command_id))
-    return found if isinstance(found, CommandReceipt) else None
 
 
 __all__ = ["Executor", "Outcome"]

@@ -73,7 +73,6 @@ class UnitOfWork:
         self._read: dict[UUID, int] = {}
         # Ids found absent during this unit of work, so a bulk import asks once.
         self._missing: set[UUID] = set()
-        self._saved_copies: list[Aggregate] = []
 
     def find(self, cls: type[A], *key: str) -> A | None:
         aggregate_id = cls.create_id(*key)
@@ -149,21 +148,26 @@ class UnitOfWork:
         """The new events of everything changed since the last take, in the order they happened."""
         self.end_command()
         events = [event for aggregate in self._changed.values() for event in aggregate.collect_events()]
-        if self.shared is not None:
-            self._saved_copies = [deepcopy(aggregate) for aggregate in self._changed.values()]
         self._changed = {}
         return events
 
     def commit(self) -> int | None:
         """Saves every change in one transaction; returns the last store position written."""
+        self.end_command()
+        changed = list(self._changed.values())
         events = self.take_events()
         if not events:
             return None
         position = save_events(self.store, events)
-        for aggregate in self._saved_copies:
-            if self.shared is not None:
-                self.shared.put(aggregate.id, aggregate)
+        if self.shared is not None:
+            for aggregate in changed:
+                self.shared.put(aggregate.id, deepcopy(aggregate))
         return position
+
+    def cached(self, cls: type[A], *key: str) -> A | None:
+        """What this unit of work already holds, without asking the store."""
+        found = self.cache.get(cls.create_id(*key))
+        return found if isinstance(found, cls) else None
 
     def discard(self) -> None:
         self.cache.clear()

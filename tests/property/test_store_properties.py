@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +14,7 @@ from adapters.persistence import open_store
 from commands.context import Context
 from commands.executor import Executor
 from commands.parsing import InvalidCommand, parse_command
+from commands.store import EventStore
 from commands.unit_of_work import AggregateCache, UnitOfWork
 from domain.deal import Deal
 from tests.builders import activity, open_deal, org, run, token
@@ -33,6 +36,15 @@ def parsed(commands: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
+@contextmanager
+def opened(database_url: str) -> Iterator[tuple[EventStore, Executor]]:
+    store = open_store(database_url)
+    try:
+        yield store, Executor(store, Context(clock=FixedClock()))
+    finally:
+        store.close()
+
+
 def state(aggregate: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
@@ -42,13 +54,11 @@ def state(aggregate: Any) -> dict[str, Any]:
 def test_reloaded_aggregates_equal_those_in_memory(database_url: str, data: st.DataObject) -> None:
     t = token()
     commands = data.draw(histories(t))
-    store = open_store(database_url)
     cache = AggregateCache()
-    executor = Executor(store, Context(clock=FixedClock()))
-    list(executor.execute_many(parsed(commands), batch_size=data.draw(st.integers(1, 50)), cache=cache))
-    for in_memory in cache.aggregates():
-        assert state(store.repository.get(in_memory.id)) == state(in_memory)
-    store.close()
+    with opened(database_url) as (store, executor):
+        list(executor.execute_many(parsed(commands), batch_size=data.draw(st.integers(1, 50)), cache=cache))
+        for in_memory in cache.aggregates():
+            assert state(store.repository.get(in_memory.id)) == state(in_memory)
 
 
 @PROPERTY
@@ -58,14 +68,12 @@ def test_batched_import_decides_exactly_like_one_command_at_a_time(
 ) -> None:
     t1, t2 = token(), token()
     commands = data.draw(histories(t1))
-    store = open_store(database_url)
-    executor = Executor(store, Context(clock=FixedClock()))
-    batched = list(executor.execute_many(parsed(commands), batch_size=data.draw(st.integers(1, 50))))
-    one_by_one = run(executor, *[_retoken(c, t1, t2) for c in commands])
-    assert [(o.status, o.error) for o in batched] == [
-        (o.status, (o.error or "").replace(t2, t1) or None) for o in one_by_one
-    ]
-    store.close()
+    with opened(database_url) as (_store, executor):
+        batched = list(executor.execute_many(parsed(commands), batch_size=data.draw(st.integers(1, 50))))
+        one_by_one = run(executor, *[_retoken(c, t1, t2) for c in commands])
+        assert [(o.status, o.error) for o in batched] == [
+            (o.status, (o.error or "").replace(t2, t1) or None) for o in one_by_one
+        ]
 
 
 @PROPERTY
@@ -73,31 +81,29 @@ def test_batched_import_decides_exactly_like_one_command_at_a_time(
 def test_interleaved_writers_on_one_deal_lose_no_event(database_url: str, schedule: list[str]) -> None:
     """Each step either decides a writer's next command on the state it sees, or saves what it decided."""
     t = token()
-    store = open_store(database_url)
-    executor = Executor(store, Context(clock=FixedClock()))
-    run(executor, *org(t), open_deal(t))
-    pending: dict[str, tuple[UnitOfWork, Any] | None] = {"a": None, "b": None}
-    kinds = {"a": "call", "b": "demo"}
-    sent = {"a": 0, "b": 0}
-    for writer in [*schedule, "a", "b", "a", "b"]:
-        if pending[writer] is None:
-            uow = UnitOfWork(store)
-            command = parse_command(activity(t, kinds[writer]))
-            executor_decide(executor, uow, command)
-            pending[writer] = (uow, command)
-            continue
-        uow, command = pending[writer]  # type: ignore[misc]
-        pending[writer] = None
-        sent[writer] += 1
-        try:
-            uow.commit()
-        except Exception:
-            # The other writer got there first: the command is decided again on fresh state.
-            assert executor.execute(command).status == "applied"
-    deal = store.repository.get(Deal.create_id(f"d-{t}"))
-    assert deal.activities.get("call", 0) == sent["a"]
-    assert deal.activities.get("demo", 0) == sent["b"]
-    store.close()
+    with opened(database_url) as (store, executor):
+        run(executor, *org(t), open_deal(t))
+        pending: dict[str, tuple[UnitOfWork, Any] | None] = {"a": None, "b": None}
+        kinds = {"a": "call", "b": "demo"}
+        sent = {"a": 0, "b": 0}
+        for writer in [*schedule, "a", "b", "a", "b"]:
+            if pending[writer] is None:
+                uow = UnitOfWork(store)
+                command = parse_command(activity(t, kinds[writer]))
+                executor_decide(executor, uow, command)
+                pending[writer] = (uow, command)
+                continue
+            uow, command = pending[writer]  # type: ignore[misc]
+            pending[writer] = None
+            sent[writer] += 1
+            try:
+                uow.commit()
+            except Exception:
+                # The other writer got there first: the command is decided again on fresh state.
+                assert executor.execute(command).status == "applied"
+        deal = store.repository.get(Deal.create_id(f"d-{t}"))
+        assert deal.activities.get("call", 0) == sent["a"]
+        assert deal.activities.get("demo", 0) == sent["b"]
 
 
 @PROPERTY
@@ -106,18 +112,16 @@ def test_junk_commands_are_refused_with_field_and_rule_and_nothing_written(
     database_url: str, data: st.DataObject
 ) -> None:
     t = token()
-    store = open_store(database_url)
-    executor = Executor(store, Context(clock=FixedClock()))
-    valid = data.draw(histories(t))
-    run(executor, *valid)
-    for _ in range(10):
-        command = data.draw(junk(valid))
-        before = event_count(store)
-        [outcome] = run(executor, command)
-        if outcome.status == "refused":
-            assert event_count(store) == before, command
-            assert re.match(r"^.+?: \S", outcome.error or ""), outcome.error
-    store.close()
+    with opened(database_url) as (store, executor):
+        valid = data.draw(histories(t))
+        run(executor, *valid)
+        for _ in range(10):
+            command = data.draw(junk(valid))
+            before = event_count(store)
+            [outcome] = run(executor, command)
+            if outcome.status == "refused":
+                assert event_count(store) == before, command
+                assert re.match(r"^.+?: \S", outcome.error or ""), outcome.error
 
 
 def executor_decide(executor: Executor, uow: UnitOfWork, command: Any) -> None:
