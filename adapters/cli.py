@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_payroll import payroll, plan
 from adapters.importer import import_lines
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
@@ -92,3 +93,7 @@ def simulate_command(reps: int, deals: int, months: int, seed: int, start: str, 
 
 def _print_json(payload: Any) -> None:
     click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+
+
+main.add_command(payroll)
+main.add_command(plan)

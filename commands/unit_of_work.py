@@ -71,6 +71,10 @@ class UnitOfWork:
         self.always_reload = always_reload
         self._changed: dict[UUID, Aggregate] = {}
         self._read: dict[UUID, int] = {}
+        # What the current command created or changed, and the events of finished commands in the
+        # order the commands ran: the store's order must be the order things happened in.
+        self._touched: dict[UUID, Aggregate] = {}
+        self._events: list[Any] = []
         # Ids found absent during this unit of work, so a bulk import asks once.
         self._missing: set[UUID] = set()
 
@@ -123,11 +127,12 @@ class UnitOfWork:
         self.cache.put(aggregate.id, aggregate)
         self._missing.discard(aggregate.id)
         self._read[aggregate.id] = 0
-        self._changed[aggregate.id] = aggregate
+        self._touched[aggregate.id] = aggregate
         return aggregate
 
     def begin_command(self) -> None:
         self._read = {}
+        self._touched = {}
 
     def changed_since_begin(self) -> bool:
         """True if the current command mutated anything it read (a refusal must not)."""
@@ -141,13 +146,21 @@ class UnitOfWork:
         for aggregate_id in self._read:
             aggregate = self.cache.get(aggregate_id)
             if aggregate is not None and aggregate.pending_events:
-                self._changed[aggregate_id] = aggregate
+                self._touched[aggregate_id] = aggregate
+        events: list[Any] = []
+        for aggregate_id, aggregate in self._touched.items():
+            self._changed[aggregate_id] = aggregate
+            events.extend(aggregate.collect_events())
+        # Within one command, across its aggregates, in the order they were triggered (a stable sort).
+        events.sort(key=lambda event: event.timestamp)
+        self._events.extend(events)
         self._read = {}
+        self._touched = {}
 
     def take_events(self) -> list[Any]:
-        """The new events of everything changed since the last take, in the order they happened."""
+        """The new events of every command since the last take, in the order the commands ran."""
         self.end_command()
-        events = [event for aggregate in self._changed.values() for event in aggregate.collect_events()]
+        events, self._events = self._events, []
         self._changed = {}
         return events
 
@@ -174,6 +187,8 @@ class UnitOfWork:
         self._missing = set()
         self._changed = {}
         self._read = {}
+        self._touched = {}
+        self._events = []
 
 
 def save_events(store: EventStore, events: list[Any]) -> int | None:

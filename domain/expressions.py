@@ -1,21 +1,161 @@
+"""Bonus conditions: CEL text checked when a plan is published and evaluated per credited order."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
+
 import celpy
+import lark
+from celpy import celtypes
 from celpy.celparser import CELParseError
 
 # Bonus conditions are CEL (a sandboxed, side-effect-free expression language);
 # they are parsed once when a plan is published and never handed to eval.
 _ENVIRONMENT = celpy.Environment()
 
+# The one shape a condition ever sees: publish-time checking evaluates against it, so a
+# typo or a non-bool condition is refused when the plan is published, not on payday.
+SAMPLE_VARIABLES: Mapping[str, Mapping[str, object]] = {
+    "order": {
+        "order_id": "o-sample",
+        "deal_id": "d-sample",
+        "customer_id": "c-sample",
+        "amount": 120000.0,
+        "gross_margin": 60000.0,
+        "signed_on": "2026-04-15",
+        "first_order": True,
+        "credited_amount": 60000.0,
+        "credited_margin": 30000.0,
+        "share": 0.5,
+    },
+    "deal": {
+        "deal_id": "d-sample",
+        "customer_id": "c-sample",
+        "owner_rep_id": "r-sample",
+        "expected_amount": 120000.0,
+        "stage": "negotiation",
+    },
+    "customer": {
+        "customer_id": "c-sample",
+        "name": "Sample Co",
+        "industry": "manufacturing",
+        "region": "east",
+        "tags": ["key-account"],
+    },
+    "rep": {"rep_id": "r-sample", "name": "Sample Rep", "role": "ka", "team": "team-a", "region": "east"},
+}
+KNOWN_FIELDS: Mapping[str, frozenset[str]] = {
+    variable: frozenset(fields) for variable, fields in SAMPLE_VARIABLES.items()
+}
+
+
+class _Compiled(NamedTuple):
+    ast: lark.Tree[lark.Token]
+    runner: celpy.Runner
+
 
 def check_expression(text: str) -> None:
-    """Raises ValueError pointing at the line and column where the expression stops parsing."""
+    """Raises ValueError if the expression does not parse, names an unknown field or is not a condition."""
     if not text.strip():
         raise ValueError("expression is empty")
+    compiled = _compile(text)
+    unknown = sorted(_unknown_fields(compiled.ast))
+    if unknown:
+        known = "; ".join(
+            f"{variable}: {', '.join(sorted(KNOWN_FIELDS[variable]))}" for variable in KNOWN_FIELDS
+        )
+        names = ", ".join(unknown)
+        raise ValueError(
+            f"CEL expression refers to unknown field {names} (known fields are {known}): {text!r}"
+        )
     try:
-        _ENVIRONMENT.compile(text)
+        evaluate_condition(text, SAMPLE_VARIABLES)
+    except ValueError as error:
+        raise ValueError(f"{error} (checked against a sample order)") from error
+
+
+def evaluate_condition(text: str, variables: Mapping[str, Mapping[str, object]]) -> bool:
+    """True or false for these variables; ValueError if the expression fails or yields a non-bool."""
+    runner = _compile(text).runner
+    activation = {name: _to_cel(value) for name, value in variables.items()}
+    try:
+        result = runner.evaluate(activation)
+    # The expression is plan data, not code we wrote: whatever breaks inside it is the plan's problem.
+    except Exception as error:
+        problem = error.args[0] if error.args and isinstance(error.args[0], str) else repr(error)
+        # celpy appends its whole activation to an undeclared-name message: keep the part a person reads.
+        problem = problem.split(" (in activation", 1)[0]
+        if "overload" in problem:
+            problem += " (every number a condition sees is a double: write 2.0, not 2)"
+        raise ValueError(f"CEL expression {text!r} fails to evaluate: {problem}") from error
+    if not isinstance(result, celtypes.BoolType):
+        raise ValueError(f"CEL expression {text!r} must yield true or false, not {_cel_type_name(result)}")
+    return bool(result)
+
+
+@lru_cache(maxsize=256)
+def _compile(text: str) -> _Compiled:
+    try:
+        ast = _ENVIRONMENT.compile(text)
     except CELParseError as error:
         line = getattr(error, "line", None)
         column = getattr(error, "column", None)
         where = f" at line {line}, column {column}" if line is not None else ""
         raise ValueError(f"CEL expression does not parse{where}: {text!r}") from error
+    return _Compiled(ast, _ENVIRONMENT.program(ast))
+
+
+def _unknown_fields(ast: lark.Tree[lark.Token]) -> set[str]:
+    """`variable.field` selections naming no known field, including ones a sample run short-circuits past."""
+    unknown = set()
+    for node in ast.iter_subtrees():
+        if node.data != "member_dot":
+            continue
+        target, field = node.children
+        variable = _variable_name(target)
+        if variable is not None and variable in KNOWN_FIELDS and str(field) not in KNOWN_FIELDS[variable]:
+            unknown.add(f"{variable}.{field}")
+    return unknown
+
+
+def _variable_name(member: object) -> str | None:
+    """The identifier a `member` node is, when it is a bare top-level name."""
+    if not (isinstance(member, lark.Tree) and member.data == "member" and len(member.children) == 1):
+        return None
+    primary = member.children[0]
+    if not (isinstance(primary, lark.Tree) and primary.data == "primary" and len(primary.children) == 1):
+        return None
+    ident = primary.children[0]
+    if isinstance(ident, lark.Tree) and ident.data == "ident" and len(ident.children) == 1:
+        return str(ident.children[0])
+    return None
+
+
+def _to_cel(value: object) -> celtypes.Value:
+    # Every number is a double, so `order.amount > 1000` and `deal.expected_amount * 1.5`
+    # work whether the fact was stored as int, float or Decimal.
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return celtypes.BoolType(value)
+    if isinstance(value, int | float | Decimal):
+        return celtypes.DoubleType(float(value))
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if isinstance(value, date):
+        return celtypes.StringType(value.isoformat())
+    if isinstance(value, Mapping):
+        return celtypes.MapType({celtypes.StringType(str(key)): _to_cel(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return celtypes.ListType([_to_cel(item) for item in value])
+    raise ValueError(f"a condition cannot see a value of type {type(value).__name__}: {value!r}")
+
+
+def _cel_type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return type(value).__name__.removesuffix("Type").lower()

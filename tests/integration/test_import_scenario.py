@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from adapters.persistence import open_store
+from tests.cli import salesledger
 from tests.conftest import SCENARIOS, event_count
 
 HISTORY = SCENARIOS / "small-org" / "history.jsonl"
 # Moves refused on purpose: gates (blocked, recorded) and moves to the stage a deal is in.
 BLOCKED = {47, 103, 168, 204, 215}
 SAME_STAGE = {71, 98, 105, 157, 188}
-
-
-def salesledger(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SALESLEDGER_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "adapters", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_import_reports_refused_lines_and_reimport_applies_nothing(database_url: str) -> None:

@@ -1,0 +1,78 @@
+"""Runs the ledger projection: loads its saved state, catches up from the store's notification log
+in batches, and saves each batch with its tracking position in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from adapters.ledger_view import LedgerView, PostgresLedgerView, SQLiteLedgerView
+from commands.store import EventStore
+from projections.ledger import Ledger
+from projections.pay_facts import PAY_TOPICS
+
+DEFAULT_BATCH_SIZE = 2000
+
+
+def open_ledger_view(store: EventStore) -> LedgerView:
+    if isinstance(store.recorder, PostgresApplicationRecorder):
+        return cast("PostgresLedgerView", store.factory.tracking_recorder(PostgresLedgerView))
+    return cast("SQLiteLedgerView", store.factory.tracking_recorder(SQLiteLedgerView))
+
+
+class LedgerProjection:
+    def __init__(self, store: EventStore, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size: must be at least 1")
+        self.store = store
+        self.batch_size = batch_size
+        self.view = open_ledger_view(store)
+        self.ledger = Ledger()
+        self.position = 0
+        self.reload()
+
+    def reload(self) -> None:
+        snapshot = self.view.load()
+        ledger = Ledger()
+        for kind, key, doc in snapshot.facts:
+            ledger.facts.load(kind, key, doc)
+        for period, doc, lines in snapshot.closed:
+            ledger.load_closed(period, doc, lines)
+        self.ledger = ledger
+        self.position = snapshot.position
+
+    def head(self) -> int:
+        return self.store.recorder.max_notification_id() or 0
+
+    def catch_up(self, *, save: bool = True, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Folds every event up to the store's current head; with save=False nothing is written
+        (a sandbox reads the ledger as of now without moving the projection)."""
+        head = self.head()
+        while self.position < head:
+            notifications = self.store.recorder.select_notifications(
+                start=self.position,
+                limit=self.batch_size,
+                stop=head,
+                topics=PAY_TOPICS,
+                inclusive_of_start=False,
+            )
+            for notification in notifications:
+                self.ledger.apply(self.store.mapper.to_domain_event(notification))
+            full = len(notifications) == self.batch_size
+            position = notifications[-1].id if full else head
+            if save:
+                try:
+                    self.view.save(
+                        self.ledger.facts.take_changes(), self.ledger.take_closed_changes(), position
+                    )
+                except IntegrityError:
+                    # Another process tracked this far already: its state is as good as ours.
+                    self.reload()
+                    continue
+            self.position = position
+            if on_progress is not None:
+                on_progress(position, head)
+        return self.position
