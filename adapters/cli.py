@@ -11,6 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from adapters.bootstrap import bootstrap
 from adapters.cli_payroll import payroll, plan
+from adapters.cli_projections import projections
 from adapters.importer import import_lines
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
@@ -97,3 +98,4 @@ def _print_json(payload: Any) -> None:
 
 main.add_command(payroll)
 main.add_command(plan)
+main.add_command(projections)

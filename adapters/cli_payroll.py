@@ -155,7 +155,6 @@ def apply_command(
         command["command_id"] = command_id
     service = bootstrap(ctx.obj["db"])
     try:
-        command["occurred_at"] = service.executor.context.clock().isoformat()
         outcome = service.executor.execute(parse_command(command))
     except InvalidCommand as error:
         raise click.ClickException(str(error)) from None
@@ -233,7 +232,10 @@ def statement_command(ctx: click.Context, period: str, rep_id: str, fmt: str) ->
     for line in document["lines"]:
         where = line.get("order_id") or line.get("corrects") or ""
         stdout.print(f"  {line['kind']:<11} {line['amount']:>12}  {line['plan']}  {where}")
-        stdout.print(f"      {line['explanation']}", style="dim", markup=False, highlight=False)
+        # Soft wrap: an explanation or a source stays on one line, whatever the width (grep, pipes).
+        stdout.print(
+            f"      {line['explanation']}", style="dim", markup=False, highlight=False, soft_wrap=True
+        )
         for source in line["sources"]:
             event = events.get(source, {})
             stdout.print(
@@ -241,6 +243,7 @@ def statement_command(ctx: click.Context, period: str, rep_id: str, fmt: str) ->
                 style="dim",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,
             )
 
 

@@ -47,11 +47,19 @@ class LedgerProjection:
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
 
-    def catch_up(self, *, save: bool = True, on_progress: Callable[[int, int], None] | None = None) -> int:
-        """Folds every event up to the store's current head; with save=False nothing is written
-        (a sandbox reads the ledger as of now without moving the projection)."""
+    def catch_up(
+        self,
+        *,
+        save: bool = True,
+        on_progress: Callable[[int, int], None] | None = None,
+        max_batches: int | None = None,
+    ) -> int:
+        """Folds every event up to the store's current head (or `max_batches` batches of them); with
+        save=False nothing is written (a sandbox reads the ledger as of now without moving it)."""
         head = self.head()
-        while self.position < head:
+        batches = 0
+        while self.position < head and (max_batches is None or batches < max_batches):
+            batches += 1
             notifications = self.store.recorder.select_notifications(
                 start=self.position,
                 limit=self.batch_size,
@@ -76,3 +84,20 @@ class LedgerProjection:
             if on_progress is not None:
                 on_progress(position, head)
         return self.position
+
+    def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Drops the saved ledger and folds the whole history again, batch by batch."""
+        self.view.reset()
+        self.reload()
+        return self.catch_up(on_progress=on_progress)
+
+    def status(self) -> dict[str, object]:
+        head = self.head()
+        return {
+            "projection": "ledger",
+            "position": self.position,
+            "head": head,
+            "lag": head - self.position,
+            "closed_periods": sorted(self.ledger.closed),
+            "first_open": self.ledger.first_open,
+        }

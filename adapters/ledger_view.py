@@ -35,6 +35,9 @@ class LedgerView(Protocol):
     def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
         """Raises IntegrityError when another process has already tracked this position or later."""
 
+    def reset(self) -> None:
+        """Forgets everything, tracking position included, in one transaction."""
+
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS {facts} (kind TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, "
@@ -56,6 +59,7 @@ _UPSERT_CLOSED = (
 )
 _DELETE_LINES = "DELETE FROM {lines} WHERE period = {p}"
 _INSERT_LINE = "INSERT INTO {lines} VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+_CLEAR = ("DELETE FROM {facts}", "DELETE FROM {closed}", "DELETE FROM {lines}")
 _SELECT_FACTS = "SELECT kind, key, doc FROM {facts}"
 _SELECT_CLOSED = "SELECT period, doc FROM {closed} ORDER BY period"
 _SELECT_LINES = (
@@ -153,6 +157,12 @@ class SQLiteLedgerView(SQLiteTrackingRecorder):
             c.executemany(self._sql(_DELETE_LINES), deletes)
             c.executemany(self._sql(_INSERT_LINE), line_rows)
 
+    def reset(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for statement in _CLEAR:
+                c.execute(self._sql(statement))
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (LEDGER_TRACKING,))
+
 
 class PostgresLedgerView(PostgresTrackingRecorder):
     def _sql(self, template: str) -> SQL:
@@ -188,6 +198,15 @@ class PostgresLedgerView(PostgresTrackingRecorder):
             ):
                 if rows:
                     curs.executemany(self._sql(statement), rows)
+
+    def reset(self) -> None:
+        tracking = Identifier(self.datastore.schema, self.tracking_table_name)
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in _CLEAR:
+                curs.execute(self._sql(statement))
+            curs.execute(
+                SQL("DELETE FROM {0} WHERE application_name = %s").format(tracking), (LEDGER_TRACKING,)
+            )
 
 
 __all__ = ["LEDGER_TRACKING", "IntegrityError", "LedgerSnapshot", "LedgerView"]

@@ -252,7 +252,9 @@ class ApplyRerun(Command):
     period: Period
     plan: PlanRef
     approved_by: Id
-    occurred_at: AwareDatetime
+    # Optional: an approval recorded by an operator happens now; a retry with the same command_id
+    # must read the same, so the clock is not part of the command.
+    occurred_at: AwareDatetime | None = None
 
 
 AnyCommand = Annotated[

@@ -34,4 +34,4 @@ def apply_rerun(cmd: ApplyRerun, uow: UnitOfWork, ctx: Context) -> None:
     periods = uow.find(LedgerPeriods)
     if periods is None:
         raise DomainError("period", f"period {cmd.period} is not closed: a rerun applies to closed periods")
-    periods.apply_rerun(cmd.period, cmd.plan, cmd.approved_by, cmd.occurred_at)
+    periods.apply_rerun(cmd.period, cmd.plan, cmd.approved_by, cmd.occurred_at or ctx.clock())

@@ -1,0 +1,42 @@
+"""Pay recomputed from history: a fresh in-memory ledger folded from the store's notification log,
+and the lines of every period it knows of. Reads only; nothing is written anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commands.store import EventStore
+from domain.pay_history import Line
+from projections.ledger import Ledger
+from projections.pay_facts import PAY_TOPICS
+
+
+def fold(
+    store: EventStore, batch_size: int = 5000, on_progress: Callable[[int, int], None] | None = None
+) -> Ledger:
+    """A ledger built from every pay event in the store up to its head now, in notification order."""
+    if batch_size < 1:
+        raise ValueError("batch_size: must be at least 1")
+    ledger = Ledger()
+    recorder, mapper = store.recorder, store.mapper
+    head = recorder.max_notification_id() or 0
+    position = 0
+    while position < head:
+        notifications = recorder.select_notifications(
+            start=position, limit=batch_size, stop=head, topics=PAY_TOPICS, inclusive_of_start=False
+        )
+        for notification in notifications:
+            ledger.apply(mapper.to_domain_event(notification))
+        position = notifications[-1].id if len(notifications) == batch_size else head
+        if on_progress is not None:
+            on_progress(position, head)
+    return ledger
+
+
+def recompute(
+    store: EventStore, batch_size: int = 5000, on_progress: Callable[[int, int], None] | None = None
+) -> dict[str, list[Line]]:
+    """Every period with pay facts or a close, by period, with its ledger lines as history has them."""
+    ledger = fold(store, batch_size, on_progress)
+    periods = sorted(set(ledger.facts.periods()) | set(ledger.closed))
+    return {period: ledger.lines(period) for period in periods}
