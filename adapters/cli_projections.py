@@ -1,7 +1,8 @@
-"""`salesledger projections status|rebuild|verify`: what ops need to trust and repair read models."""
+"""`salesledger projections status|rebuild|verify|run`: what ops need to trust and repair read models."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from typing import Any
@@ -10,16 +11,20 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import Service, bootstrap
 from adapters.ledger_projection import LedgerProjection
+from adapters.projection_follow import EventWaiter
+from adapters.projection_runner import ProjectionRunner, open_doc_view
+from adapters.read_models import read_models
+from adapters.settings import Settings
 from replay.payroll import line_document
 from replay.recompute import recompute
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-NAME = click.argument("name", type=click.Choice(["ledger"]), default="ledger")
 stderr = Console(stderr=True)
+LEDGER = "ledger"
 
 
 def _progress() -> Progress:
@@ -38,39 +43,69 @@ def _emit(fmt: str, document: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=1) if fmt == "json" else text)
 
 
+def _names(service: Service) -> list[str]:
+    return [LEDGER, *read_models(service.settings)]
+
+
+def _runner(service: Service, name: str, batch_size: int = 1000) -> ProjectionRunner:
+    factories = read_models(service.settings)
+    return ProjectionRunner(service.store, open_doc_view(service.store), factories[name], batch_size)
+
+
+def caught_up(service: Service, name: str) -> ProjectionRunner:
+    """A read model with every event in the store folded in, as every query needs it."""
+    runner = _runner(service, name)
+    with _progress() as progress:
+        task = progress.add_task(f"{name} catching up", total=runner.head())
+        runner.catch_up(on_progress=lambda done, head: progress.update(task, completed=done, total=head))
+    return runner
+
+
+def _name_choice() -> click.Choice[str]:
+    return click.Choice([LEDGER, *read_models(Settings())])
+
+
 @click.group()
 def projections() -> None:
-    """Read models built from the event history: status, rebuild, verify."""
+    """Read models built from the event history: status, rebuild, verify, run."""
 
 
 @projections.command("status")
 @FORMAT
 @click.pass_context
 def status_command(ctx: click.Context, fmt: str) -> None:
-    """Each projection's tracked position against the store's head (lag in events)."""
+    """Each projection's tracked position against the store's head, and its parked events."""
     service = bootstrap(ctx.obj["db"])
     try:
-        status = LedgerProjection(service.store).status()
+        statuses = [LedgerProjection(service.store).status()]
+        statuses += [_runner(service, name).status() for name in read_models(service.settings)]
     finally:
         service.close()
-    _emit(
-        fmt,
-        {"projections": [status]},
-        f"ledger: position {status['position']} of {status['head']} (lag {status['lag']}), "
-        f"closed {', '.join(status['closed_periods']) or 'none'}",  # type: ignore[arg-type]
-    )
+    lines = []
+    for status in statuses:
+        parked = len(status.get("parked", []))
+        flag = f", {parked} parked" if parked else ""
+        lines.append(
+            f"{status['projection']:<12} position {status['position']} of {status['head']} "
+            f"(lag {status['lag']}){flag}"
+        )
+    _emit(fmt, {"projections": statuses}, "\n".join(lines))
 
 
 @projections.command("rebuild")
-@NAME
+@click.argument("name", type=_name_choice())
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
 @FORMAT
 @click.pass_context
 def rebuild_command(ctx: click.Context, name: str, batch_size: int, fmt: str) -> None:
-    """Drop a projection's tables and fold the whole history again."""
+    """Drop a projection's saved state and fold the whole history again."""
     service = bootstrap(ctx.obj["db"])
     try:
-        projection = LedgerProjection(service.store, batch_size=batch_size)
+        projection: LedgerProjection | ProjectionRunner
+        if name == LEDGER:
+            projection = LedgerProjection(service.store, batch_size=batch_size)
+        else:
+            projection = _runner(service, name, batch_size)
         with _progress() as progress:
             task = progress.add_task(f"rebuilding {name}", total=projection.head())
             position = projection.rebuild(
@@ -83,30 +118,71 @@ def rebuild_command(ctx: click.Context, name: str, batch_size: int, fmt: str) ->
 
 
 @projections.command("verify")
-@NAME
+@click.argument("name", type=_name_choice())
 @FORMAT
 @click.pass_context
 def verify_command(ctx: click.Context, name: str, fmt: str) -> None:
-    """Compare the saved projection, caught up, with a fresh replay of the history in memory."""
+    """Compare the saved projection, caught up, with a fresh replay of the whole history."""
     service = bootstrap(ctx.obj["db"])
     try:
-        projection = LedgerProjection(service.store)
-        projection.catch_up()
-        fresh = recompute(service.store)
-        saved = projection.ledger
-        periods = sorted(set(fresh) | set(saved.facts.periods()) | set(saved.closed))
-        differences = []
-        for period in periods:
-            mine = [line_document(line) for line in saved.lines(period)]
-            theirs = [line_document(line) for line in fresh.get(period, [])]
-            if mine != theirs:
-                differences.append({"period": period, "saved": mine, "replayed": theirs})
+        document = _verify_ledger(service) if name == LEDGER else _runner(service, name).verify()
     finally:
         service.close()
-    verdict = "consistent" if not differences else f"{len(differences)} period(s) differ"
-    _emit(
-        fmt,
-        {"projection": name, "periods": periods, "consistent": not differences, "differences": differences},
-        f"{name}: {verdict} over {len(periods)} period(s)",
-    )
-    sys.exit(0 if not differences else 1)
+    consistent = document["saved"] == document["replayed"]
+    document["consistent"] = consistent
+    verdict = "consistent" if consistent else "DIFFERS from a replay of the history"
+    _emit(fmt, document, f"{name}: {verdict} (position {document['position']})")
+    sys.exit(0 if consistent else 1)
+
+
+def _verify_ledger(service: Service) -> dict[str, Any]:
+    projection = LedgerProjection(service.store)
+    projection.catch_up()
+    fresh = recompute(service.store)
+    saved = projection.ledger
+    periods = sorted(set(fresh) | set(saved.facts.periods()) | set(saved.closed))
+    mine = {p: [line_document(line) for line in saved.lines(p)] for p in periods}
+    theirs = {p: [line_document(line) for line in fresh.get(p, [])] for p in periods}
+    return {
+        "projection": LEDGER,
+        "position": projection.position,
+        "saved": _digest(mine),
+        "replayed": _digest(theirs),
+        "differing_periods": [p for p in periods if mine[p] != theirs[p]],
+    }
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@projections.command("run")
+@click.argument("names", nargs=-1, type=_name_choice())
+@click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True, help="Seconds.")
+@click.option("--until-head", is_flag=True, help="Stop once every projection has caught up.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.pass_context
+def run_command(
+    ctx: click.Context, names: tuple[str, ...], poll: float, until_head: bool, batch_size: int
+) -> None:
+    """Follow the store live, every projection (or the named ones) side by side."""
+    service = bootstrap(ctx.obj["db"])
+    chosen = list(names) or _names(service)
+    waiter = EventWaiter(service.store)
+    try:
+        followers: list[LedgerProjection | ProjectionRunner] = [
+            LedgerProjection(service.store, batch_size) if n == LEDGER else _runner(service, n, batch_size)
+            for n in chosen
+        ]
+        stderr.print(f"following {', '.join(chosen)}", style="dim")
+        while True:
+            for follower in followers:
+                follower.catch_up()
+            if until_head:
+                return
+            waiter.wait(poll)
+    except KeyboardInterrupt:
+        stderr.print("stopped", style="dim")
+    finally:
+        waiter.close()
+        service.close()

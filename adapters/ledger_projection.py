@@ -4,7 +4,7 @@ in batches, and saves each batch with its tracking position in one transaction."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -91,7 +91,7 @@ class LedgerProjection:
         self.reload()
         return self.catch_up(on_progress=on_progress)
 
-    def status(self) -> dict[str, object]:
+    def status(self) -> dict[str, Any]:
         head = self.head()
         return {
             "projection": "ledger",
