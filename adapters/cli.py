@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_audit import audit
 from adapters.cli_payroll import payroll, plan
 from adapters.cli_projections import projections
 from adapters.importer import import_lines
@@ -99,3 +100,4 @@ def _print_json(payload: Any) -> None:
 main.add_command(payroll)
 main.add_command(plan)
 main.add_command(projections)
+main.add_command(audit)

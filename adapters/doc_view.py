@@ -38,6 +38,9 @@ _PART = (
     "SELECT key, doc FROM {docs} WHERE projection = {p} AND kind = {p} AND part = {p} "
     "AND sort >= {p} AND sort < {p} ORDER BY sort, key"
 )
+_PAGE = (
+    "SELECT key, doc FROM {docs} WHERE projection = {p} AND kind = {p} AND key > {p} ORDER BY key LIMIT {p}"
+)
 _STATE = "SELECT kind, key, doc FROM {docs} WHERE projection = {p} AND kind IN ({kinds}) ORDER BY kind, key"
 _ALL = "SELECT kind, key, part, sort, doc FROM {docs} WHERE projection = {p} ORDER BY kind, key"
 _PARKED = (
@@ -75,6 +78,8 @@ class DocView(Protocol):
     def part(
         self, projection: str, kind: str, part: str, since: str = "", until: str = SORT_END
     ) -> list[tuple[str, Document]]: ...
+
+    def page(self, projection: str, kind: str, after: str, limit: int) -> list[tuple[str, Document]]: ...
 
     def everything(self, projection: str) -> list[Row]: ...
 
@@ -115,6 +120,10 @@ class _Queries:
     ) -> list[tuple[str, Document]]:
         rows = self._select(_PART, projection, kind, part, since, until)
         return [(key, json.loads(doc)) for key, doc in rows]
+
+    def page(self, projection: str, kind: str, after: str, limit: int) -> list[tuple[str, Document]]:
+        """Documents of a kind in key order, `limit` at a time after the key given."""
+        return [(key, json.loads(doc)) for key, doc in self._select(_PAGE, projection, kind, after, limit)]
 
     def everything(self, projection: str) -> list[Row]:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in self._select(_ALL, projection)]

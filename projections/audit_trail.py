@@ -16,7 +16,7 @@ from domain.ids import event_id
 from projections.read_model import Changes, DocChange, Document, topic_of
 
 GENESIS = "0" * 64
-BASE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp"})
+BASE_FIELDS = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 # Creation events name their subject; every later event of the aggregate inherits it.
 SUBJECT_OF_CREATION = {
     "domain.rep:Rep.Onboarded": ("rep", "rep_id"),
