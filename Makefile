@@ -33,6 +33,7 @@ unit: install
 
 bench: services
 	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.write_path
+	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.pay_recompute
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .services.env

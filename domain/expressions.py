@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import NamedTuple
+from math import copysign
+from typing import Any, NamedTuple, cast
 
 import celpy
 import lark
@@ -80,8 +81,17 @@ def check_expression(text: str) -> None:
 
 def evaluate_condition(text: str, variables: Mapping[str, Mapping[str, object]]) -> bool:
     """True or false for these variables; ValueError if the expression fails or yields a non-bool."""
+    # A condition is a pure function of its text and variables, and a replay asks the same question
+    # many times (every recomputation of a period re-decides its orders): answers are memoised,
+    # keyed by the variables as CEL will see them. Failures are not memoised; they raise each time.
+    frozen = tuple([(name, _freeze(value)) for name, value in variables.items()])
+    return _evaluate(text, frozen)
+
+
+@lru_cache(maxsize=1 << 16)
+def _evaluate(text: str, frozen: tuple[tuple[str, _Frozen], ...]) -> bool:
     runner = _compile(text).runner
-    activation = {name: _to_cel(value) for name, value in variables.items()}
+    activation = {name: _thaw(value) for name, value in frozen}
     try:
         result = runner.evaluate(activation)
     # The expression is plan data, not code we wrote: whatever breaks inside it is the plan's problem.
@@ -135,24 +145,56 @@ def _variable_name(member: object) -> str | None:
     return None
 
 
-def _to_cel(value: object) -> celtypes.Value:
-    # Every number is a double, so `order.amount > 1000` and `deal.expected_amount * 1.5`
-    # work whether the fact was stored as int, float or Decimal.
+# A variable's value as CEL sees it, hashable: a plain str is a string (by far the most common
+# value), anything else but null is a (kind, payload) tuple with kind one of the tags below.
+_Frozen = str | tuple[Any, ...] | None
+_BOOL, _DOUBLE, _STRING, _MAP, _LIST = "bool", "double", "string", "map", "list"
+
+
+def _freeze(value: object) -> _Frozen:
+    # Exact str and dict first: they are nearly every value a condition sees.
+    kind = type(value)
+    if kind is str:
+        return cast("str", value)
+    if kind is dict:
+        items = cast("dict[object, object]", value).items()
+        return (_MAP, tuple([(str(key), _freeze(item)) for key, item in items]))
     if value is None:
         return None
     if isinstance(value, bool):
-        return celtypes.BoolType(value)
+        return (_BOOL, value)
+    # Every number is a double, so `order.amount > 1000` and `deal.expected_amount * 1.5`
+    # work whether the fact was stored as int, float or Decimal.
     if isinstance(value, int | float | Decimal):
-        return celtypes.DoubleType(float(value))
+        number = float(value)
+        # 0.0 and -0.0 are equal as keys but not to CEL (1.0 / x): the sign goes into the key.
+        return (_DOUBLE, number, copysign(1.0, number)) if number == 0 else (_DOUBLE, number)
     if isinstance(value, str):
-        return celtypes.StringType(value)
+        return (_STRING, value)
     if isinstance(value, date):
-        return celtypes.StringType(value.isoformat())
+        return value.isoformat()
     if isinstance(value, Mapping):
-        return celtypes.MapType({celtypes.StringType(str(key)): _to_cel(item) for key, item in value.items()})
+        return (_MAP, tuple([(str(key), _freeze(item)) for key, item in value.items()]))
     if isinstance(value, list | tuple):
-        return celtypes.ListType([_to_cel(item) for item in value])
+        return (_LIST, tuple([_freeze(item) for item in value]))
     raise ValueError(f"a condition cannot see a value of type {type(value).__name__}: {value!r}")
+
+
+def _thaw(frozen: _Frozen) -> celtypes.Value:
+    if frozen is None:
+        return None
+    if isinstance(frozen, str):
+        return celtypes.StringType(frozen)
+    kind, payload = frozen[0], frozen[1]
+    if kind == _BOOL:
+        return celtypes.BoolType(payload)
+    if kind == _DOUBLE:
+        return celtypes.DoubleType(payload)
+    if kind == _STRING:
+        return celtypes.StringType(payload)
+    if kind == _MAP:
+        return celtypes.MapType({celtypes.StringType(key): _thaw(item) for key, item in payload})
+    return celtypes.ListType([_thaw(item) for item in payload])
 
 
 def _cel_type_name(value: object) -> str:

@@ -100,6 +100,7 @@ class Ledger:
         """One line per rep and closed period whose entitlement now differs from what was posted."""
         target = self.first_open
         lines: list[Line] = []
+        posted_sources: dict[tuple[str, str], set[str]] | None = None
         for period in sorted(self.closed):
             closed = self.closed[period]
             now = self.entitlement(period, closed.plan)
@@ -112,13 +113,9 @@ class Ledger:
                 if amount == ZERO:
                     continue
                 sources = {source for line in now if line.rep_id == rep_id for source in line.sources}
-                sources |= {
-                    source
-                    for lines_ in self.frozen.values()
-                    for line in lines_
-                    if line.rep_id == rep_id and period in {line.period, line.corrects}
-                    for source in line.sources
-                }
+                if posted_sources is None:
+                    posted_sources = self._posted_sources()
+                sources |= posted_sources.get((rep_id, period), set())
                 sources |= set(closed.reruns)
                 lines.append(
                     Line(
@@ -137,6 +134,17 @@ class Ledger:
                     )
                 )
         return lines
+
+    def _posted_sources(self) -> dict[tuple[str, str], set[str]]:
+        """Sources of the posted lines per rep and period, each line under its own period and the
+        one it corrects."""
+        sources: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        for lines in self.frozen.values():
+            for line in lines:
+                for period in {line.period, line.corrects}:
+                    if period is not None:
+                        sources[(line.rep_id, period)].update(line.sources)
+        return sources
 
     def lines(self, period: str) -> list[Line]:
         """The live ledger of a period: frozen once closed; otherwise entitlement, plus the
