@@ -10,9 +10,15 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_alerts import alerts
 from adapters.cli_audit import audit
+from adapters.cli_collaboration import sla_command, watch_sla_command
+from adapters.cli_customer import customer_command
+from adapters.cli_funnel import funnel_command, quality_command
+from adapters.cli_orders import import_orders_command
 from adapters.cli_payroll import payroll, plan
 from adapters.cli_projections import projections
+from adapters.cli_watch import watch
 from adapters.importer import import_lines
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
@@ -101,3 +107,11 @@ main.add_command(payroll)
 main.add_command(plan)
 main.add_command(projections)
 main.add_command(audit)
+main.add_command(customer_command)
+main.add_command(import_orders_command)
+main.add_command(funnel_command)
+main.add_command(quality_command)
+main.add_command(watch)
+main.add_command(sla_command)
+watch.add_command(watch_sla_command)
+main.add_command(alerts)

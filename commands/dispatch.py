@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from commands.context import Context
-from commands.handlers import collaboration, deals, governance, orders, organisation
+from commands.handlers import alerts, collaboration, deals, governance, orders, organisation
 from commands.unit_of_work import UnitOfWork
 
 Handler = Callable[[Any, UnitOfWork, Context], None]
@@ -26,11 +26,14 @@ HANDLERS: dict[str, Handler] = {
     "MoveStage": deals.move_stage,
     "SetCreditSplit": deals.set_credit_split,
     "LoseDeal": deals.lose_deal,
+    "RecordFirstTouchOverdue": deals.record_first_touch_overdue,
     "BookOrder": orders.book_order,
     "CancelOrder": orders.cancel_order,
     "SubmitRequirement": collaboration.submit_requirement,
     "DecideRequirement": collaboration.decide_requirement,
     "SubmitContract": collaboration.submit_contract,
+    "RecordSlaBreaches": collaboration.record_sla_breaches,
+    "TriggerServiceImprovement": alerts.trigger_service_improvement,
     "PublishPlan": governance.publish_plan,
     "PublishGatePolicy": governance.publish_gate_policy,
     "ClosePeriod": governance.close_period,

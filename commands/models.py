@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from domain.alert_rules import Grouping
 from domain.gates import GatePolicy
 from domain.plan import Plan
 from domain.stages import Stage
@@ -20,6 +21,7 @@ Share = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 PlanRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+@[1-9][0-9]*$")]
+Window = Annotated[str, StringConstraints(pattern=r"^\d{4}-(W\d{2}|0[1-9]|1[0-2])$")]
 
 
 class Command(BaseModel):
@@ -171,6 +173,14 @@ class SetCreditSplit(Command):
     occurred_at: AwareDatetime
 
 
+class RecordFirstTouchOverdue(Command):
+    type: Literal["RecordFirstTouchOverdue"]
+    deal_id: Id
+    # The watcher's clock; without it, the service's. A deal past its first-touch deadline by then,
+    # with no touch by its owner and nothing recorded yet, gets `FirstTouchOverdue`.
+    now: AwareDatetime | None = None
+
+
 class LoseDeal(Command):
     type: Literal["LoseDeal"]
     deal_id: Id
@@ -229,6 +239,25 @@ class SubmitContract(Command):
     occurred_at: AwareDatetime
 
 
+class RecordSlaBreaches(Command):
+    type: Literal["RecordSlaBreaches"]
+    request_id: Id
+    # The watcher's clock; without it, the service's. Every department past its deadline by then
+    # without a decision or a breach already recorded gets one.
+    now: AwareDatetime | None = None
+
+
+class TriggerServiceImprovement(Command):
+    type: Literal["TriggerServiceImprovement"]
+    rule: Id
+    grouping: Grouping
+    group: Id
+    windows: Annotated[list[Window], Field(min_length=1, max_length=52)]
+    values: Annotated[list[Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]], Field(min_length=1)]
+    threshold: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    occurred_at: AwareDatetime
+
+
 class PublishPlan(Command):
     type: Literal["PublishPlan"]
     plan: Plan
@@ -274,11 +303,14 @@ AnyCommand = Annotated[
     | MoveStage
     | SetCreditSplit
     | LoseDeal
+    | RecordFirstTouchOverdue
     | BookOrder
     | CancelOrder
     | SubmitRequirement
     | DecideRequirement
     | SubmitContract
+    | RecordSlaBreaches
+    | TriggerServiceImprovement
     | PublishPlan
     | PublishGatePolicy
     | ClosePeriod

@@ -151,8 +151,9 @@ class UnitOfWork:
         for aggregate_id, aggregate in self._touched.items():
             self._changed[aggregate_id] = aggregate
             events.extend(aggregate.collect_events())
-        # Within one command, across its aggregates, in the order they were triggered (a stable sort).
-        events.sort(key=lambda event: event.timestamp)
+        if len(self._touched) > 1:
+            # Within one command, across its aggregates, in the order they were triggered (stable).
+            events.sort(key=lambda event: event.timestamp)
         self._events.extend(events)
         self._read = {}
         self._touched = {}

@@ -32,11 +32,11 @@ class GatePolicy(BaseModel):
     ) -> list[dict[str, object]]:
         gaps: list[dict[str, object]] = []
         for stage in stages_entered(from_stage, to_stage):
-            for requirement in self._requirements(stage, role):
+            for requirement in self.requirements(stage, role):
                 gaps.extend(_gaps(stage, requirement, facts))
         return gaps
 
-    def _requirements(self, stage: Stage, role: str) -> list[StageRequirement]:
+    def requirements(self, stage: Stage, role: str) -> list[StageRequirement]:
         found = [self.stages[stage]] if stage in self.stages else []
         role_template = self.roles.get(role, {})
         if stage in role_template:

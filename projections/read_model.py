@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 Document = dict[str, Any]
@@ -55,6 +56,11 @@ class Changes:
         changes = list(self.pending.values())
         self.pending = {}
         return changes
+
+
+def instant_key(moment: datetime) -> str:
+    """A sort key that orders instants whatever zone they were written in: UTC, fixed width."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def topic_of(event: object) -> str:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from commands.context import Context
-from commands.models import DecideRequirement, SubmitContract, SubmitRequirement
+from commands.models import DecideRequirement, RecordSlaBreaches, SubmitContract, SubmitRequirement
 from commands.unit_of_work import UnitOfWork
 from domain.contract import Contract
 from domain.deal import Deal
@@ -23,6 +23,13 @@ def submit_requirement(cmd: SubmitRequirement, uow: UnitOfWork, ctx: Context) ->
 def decide_requirement(cmd: DecideRequirement, uow: UnitOfWork, ctx: Context) -> None:
     request = uow.get(RequirementRequest, cmd.request_id, field="request_id", label="requirement request")
     request.decide(cmd.department.value, cmd.decision.value, cmd.by, cmd.reason, cmd.occurred_at)
+
+
+def record_sla_breaches(cmd: RecordSlaBreaches, uow: UnitOfWork, ctx: Context) -> None:
+    request = uow.get(RequirementRequest, cmd.request_id, field="request_id", label="requirement request")
+    # Nothing due is not an error: the watcher sweeps, and a second sweep finds nothing new.
+    for department in request.breaches_due(cmd.now or ctx.clock()):
+        request.record_breach(department)
 
 
 def submit_contract(cmd: SubmitContract, uow: UnitOfWork, ctx: Context) -> None:

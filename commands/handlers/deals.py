@@ -11,6 +11,7 @@ from commands.models import (
     MoveStage,
     OpenDeal,
     ReassignDeal,
+    RecordFirstTouchOverdue,
     SetCreditSplit,
     SubmitDemoReport,
 )
@@ -86,6 +87,12 @@ def set_credit_split(cmd: SetCreditSplit, uow: UnitOfWork, ctx: Context) -> None
 def lose_deal(cmd: LoseDeal, uow: UnitOfWork, ctx: Context) -> None:
     deal = uow.get(Deal, cmd.deal_id, field="deal_id", label="deal")
     deal.lose(cmd.reason, cmd.occurred_at)
+
+
+def record_first_touch_overdue(cmd: RecordFirstTouchOverdue, uow: UnitOfWork, ctx: Context) -> None:
+    deal = uow.get(Deal, cmd.deal_id, field="deal_id", label="deal")
+    # Not due, touched, or already recorded is not an error: the watcher sweeps, and records once.
+    deal.mark_first_touch_overdue(cmd.now or ctx.clock())
 
 
 def _checked_splits(shares: list[CreditShare], uow: UnitOfWork) -> list[dict[str, object]]:

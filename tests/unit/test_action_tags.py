@@ -1,0 +1,124 @@
+"""Action tags from transcripts: the bundled rules on Chinese, English and mixed text, whole-word English
+matching, sentences that cancel a tag, and rule files refused with the field named."""
+
+# Chinese text is punctuated with full-width marks on purpose.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from adapters.config_files import DEFAULT_ACTION_TAGS, DEFAULT_TAG_KEYWORDS, load_config
+from domain.text_tags import TagRules, TextTagger
+
+
+@pytest.fixture(scope="module")
+def tagger() -> TextTagger:
+    return TextTagger(load_config(DEFAULT_ACTION_TAGS, TagRules, "action tag rules"))
+
+
+def test_chinese_transcript(tagger: TextTagger) -> None:
+    text = "客户：这个方案太贵了，能不能降价？\n客户：友商也在报价。\n客户：最后由总经理拍板，预算已批。"
+    assert tagger.tags(text) == {
+        "budget_approved": ["预算已批"],
+        "competitor_mentioned": ["友商", "也在报价"],
+        "decision_chain_confirmed": ["拍板"],
+        "price_objection": ["太贵", "降价"],
+    }
+
+
+def test_english_transcript_any_case_and_spacing(tagger: TextTagger) -> None:
+    text = (
+        "Customer: honestly this is TOO   Expensive for us.\n"
+        "Customer: the CFO is the Decision Maker and the budget has been approved.\n"
+        "Customer: two competitors quoted too."
+    )
+    assert tagger.tags(text) == {
+        "budget_approved": ["budget has been approved"],
+        "competitor_mentioned": ["competitors"],
+        "decision_chain_confirmed": ["decision maker"],
+        "price_objection": ["too expensive"],
+    }
+
+
+def test_mixed_and_full_width_text(tagger: TextTagger) -> None:
+    # English inside Chinese with no spaces, and full-width Latin letters.
+    text = "客户说这个报价too expensive了，ＣＯＭＰＥＴＩＴＯＲ给了更低价，budget approved了。"
+    assert tagger.tags(text) == {
+        "budget_approved": ["budget approved"],
+        "competitor_mentioned": ["competitor"],
+        "price_objection": ["too expensive"],
+    }
+
+
+def test_unrelated_text_fires_nothing(tagger: TextTagger) -> None:
+    for text in (
+        "The weather was lovely and the demo room was booked. 天气很好，会议室已经订好。",
+        "A priceless view from the office; the expensive-looking lobby impressed nobody.",
+        "We talked about football and the new canteen menu.",
+        "",
+    ):
+        assert tagger.tags(text) == {}, text
+
+
+def test_a_question_or_negation_cancels_the_tag_in_its_sentence_only(tagger: TextTagger) -> None:
+    assert tagger.tags("预算批了吗？") == {}
+    assert tagger.tags("Is the budget approved? Who is the decision maker?") == {}
+    assert tagger.tags("The budget is not approved yet.") == {}
+    # The question cancels its own sentence, not the statement after it.
+    assert tagger.tags("预算批了吗？批了，预算已批。") == {"budget_approved": ["预算已批"]}
+    # A price objection asked as a question is still a price objection.
+    assert tagger.tags("价格能不能再低一点？") == {"price_objection": ["价格能不能"]}
+
+
+def test_english_keywords_match_whole_words_only() -> None:
+    tagger = TextTagger(TagRules.model_validate({"tags": {"price": {"keywords": ["price", "RFP"]}}}))
+    assert tagger.tags("A priceless moment, the pricey option, an RFPs folder.") == {}
+    assert tagger.tags("Price, again. 价格price问题; rfp next week") == {"price": ["price", "rfp"]}
+
+
+def test_prefix_keywords_and_patterns() -> None:
+    rules = TagRules.model_validate(
+        {
+            "tags": {
+                "delay": {"keywords": ["postpone*"]},
+                "steep": {"patterns": [r"price[s]? (is|are) (very )?steep"]},
+            }
+        }
+    )
+    tagger = TextTagger(rules)
+    assert tagger.tags("They postponed twice; prices are very steep.") == {
+        "delay": ["postponed"],
+        "steep": ["prices are very steep"],
+    }
+    assert tagger.tags("No delays, a steep hill.") == {}
+
+
+def test_the_bundled_keyword_rules_load() -> None:
+    rules = load_config(DEFAULT_TAG_KEYWORDS, TagRules, "tag keyword rules")
+    assert TextTagger(rules).tags("客户计划明年扩产，新工厂在苏州") == {"expanding": ["扩产", "新工厂"]}
+
+
+@pytest.mark.parametrize(
+    ("tags", "field", "rule"),
+    [
+        ({"x": {}}, "tags.x", "at least one keyword or pattern"),
+        ({"x": {"patterns": ["(unclosed"]}}, "tags.x.patterns.0", "not a valid regular expression"),
+        ({"Bad Tag": {"keywords": ["a"]}}, "tags.Bad Tag", "pattern"),
+        ({"x": {"keywords": ["*"]}}, "tags.x.keywords.0", "besides '*'"),
+        ({"x": {"keyword": ["a"]}}, "tags.x.keyword", "Extra inputs"),
+    ],
+)
+def test_bad_rules_name_the_field(tags: dict[str, object], field: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        TagRules.model_validate({"tags": tags})
+    problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in raised.value.errors()]
+    assert any(loc.startswith(field) and rule in msg for loc, msg in problems), problems
+
+
+def test_the_rule_set_digest_changes_with_the_rules() -> None:
+    one = TagRules.model_validate({"tags": {"x": {"keywords": ["a"]}}})
+    same = TagRules.model_validate({"tags": {"x": {"keywords": ["a"]}}})
+    other = TagRules.model_validate({"tags": {"x": {"keywords": ["b"]}}})
+    assert one.digest() == same.digest() != other.digest()
