@@ -15,6 +15,7 @@ from adapters.bootstrap import Service, bootstrap
 from adapters.ledger_projection import LedgerProjection
 from adapters.projection_follow import EventWaiter
 from adapters.projection_runner import ProjectionRunner, open_doc_view
+from adapters.projection_supervisor import Supervised, Supervisor
 from adapters.read_models import read_models
 from adapters.settings import Settings
 from replay.payroll import line_document
@@ -168,21 +169,23 @@ def run_command(
     """Follow the store live, every projection (or the named ones) side by side."""
     service = bootstrap(ctx.obj["db"])
     chosen = list(names) or _names(service)
-    waiter = EventWaiter(service.store)
-    try:
-        followers: list[LedgerProjection | ProjectionRunner] = [
-            LedgerProjection(service.store, batch_size) if n == LEDGER else _runner(service, n, batch_size)
+    supervisor = Supervisor(
+        [
+            Supervised(
+                n,
+                LedgerProjection(service.store, batch_size)
+                if n == LEDGER
+                else _runner(service, n, batch_size),
+            )
             for n in chosen
-        ]
-        stderr.print(f"following {', '.join(chosen)}", style="dim")
-        while True:
-            for follower in followers:
-                follower.catch_up()
-            if until_head:
-                return
-            waiter.wait(poll)
+        ],
+        waiter_factory=lambda: EventWaiter(service.store),
+    )
+    stderr.print(f"following {', '.join(chosen)}", style="dim")
+    try:
+        supervisor.run(poll, until_head=until_head)
     except KeyboardInterrupt:
         stderr.print("stopped", style="dim")
     finally:
-        waiter.close()
+        supervisor.close()
         service.close()
