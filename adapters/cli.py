@@ -11,10 +11,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from adapters.bootstrap import bootstrap
 from adapters.cli_alerts import alerts
+from adapters.cli_analytics import ANALYTICS_COMMANDS
 from adapters.cli_audit import audit
 from adapters.cli_collaboration import sla_command, watch_sla_command
 from adapters.cli_customer import customer_command
 from adapters.cli_funnel import funnel_command, quality_command
+from adapters.cli_http import serve_command, token
 from adapters.cli_orders import import_orders_command
 from adapters.cli_payroll import payroll, plan
 from adapters.cli_projections import projections
@@ -22,6 +24,7 @@ from adapters.cli_watch import watch
 from adapters.importer import import_lines
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
+from adapters.simulation.planting import PLANTABLE, parse_plant
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -88,9 +91,21 @@ def import_command(ctx: click.Context, file: Path, batch_size: int | None, fmt: 
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--start", default="2026-01", show_default=True, help="First period (YYYY-MM).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def simulate_command(reps: int, deals: int, months: int, seed: int, start: str, output: Path | None) -> None:
+@click.option(
+    "--plant",
+    multiple=True,
+    help=f"FACTOR=ODDS: deals with FACTOR ({', '.join(PLANTABLE)}) win with these odds times the others' "
+    "(a controlled experiment for attribution; see adapters/simulation/planting.py).",
+)
+def simulate_command(
+    reps: int, deals: int, months: int, seed: int, start: str, output: Path | None, plant: tuple[str, ...]
+) -> None:
     """Write a realistic, reproducible command history as JSONL (stdout unless --output)."""
-    commands = simulate(reps=reps, deals=deals, months=months, seed=seed, start=start)
+    try:
+        planted = parse_plant(plant) if plant else None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    commands = simulate(reps=reps, deals=deals, months=months, seed=seed, start=start, plant=planted)
     if output is None:
         count = write_jsonl(commands, sys.stdout)
     else:
@@ -115,3 +130,7 @@ main.add_command(watch)
 main.add_command(sla_command)
 watch.add_command(watch_sla_command)
 main.add_command(alerts)
+main.add_command(serve_command)
+main.add_command(token)
+for analytics_command in ANALYTICS_COMMANDS:
+    main.add_command(analytics_command)

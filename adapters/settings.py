@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # Funnel benchmarks per stage (conversion, days_in_stage, stall_days) and follow_up_rate: a JSON
     # object or the path of a YAML/JSON file, over the defaults in projections/funnel_benchmarks.py.
     funnel_benchmarks: str | None = None
+    # Diagnosis benchmarks (replay/diagnosis.py: stages.<stage>.days|conversion, first_touch_rate,
+    # min_sample, min_gap, top): a JSON object or the path of a YAML/JSON file; `diagnosis --benchmarks`
+    # overrides.
+    diagnosis_benchmarks: str | None = None
     # HTTP API (adapters/http_app.py): worker threads stay within the store's 15 pooled connections;
     # a query given `min_position` waits this long for the read model to reach it.
     http_host: str = "127.0.0.1"

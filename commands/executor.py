@@ -80,6 +80,10 @@ class Executor:
             always_reload=ALWAYS_RELOAD,
         )
         outcome = _decide(command, uow, self.context)
+        if outcome.status == "refused" and first:
+            # A refusal writes nothing, so no version check would catch one decided on a cached copy
+            # another process has since moved on from: refuse only what the store itself refuses.
+            return self._attempt(command, first=False)
         if outcome.status in ("duplicate", "refused"):
             return outcome
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from adapters.simulation.calendar import DAY, HOUR, close_command
 from adapters.simulation.customers import Customers
@@ -16,9 +16,16 @@ __all__ = ["simulate"]
 
 
 def simulate(
-    reps: int, deals: int, months: int, seed: int, start: str = "2026-01"
+    reps: int,
+    deals: int,
+    months: int,
+    seed: int,
+    start: str = "2026-01",
+    plant: Mapping[str, float] | None = None,
 ) -> Iterator[dict[str, object]]:
-    sim = Sim(seed, start, months)
+    """`plant` (factor -> odds multiplier, see planting.py) turns endings into a controlled experiment;
+    without it the history is the same as it always was for the seed."""
+    sim = Sim(seed, start, months, plant)
     calendar, rng = sim.calendar, sim.rng
     org = Org(sim, reps)
     customers = Customers(sim)

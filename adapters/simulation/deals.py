@@ -47,12 +47,18 @@ class DealWalk:
         else:
             final, ending = rng.choice((0, 1, 2, 3, 4, 5)), "open"
         regressed = False
+        # A planting decides the ending of a deal that would close past quotation when it gets there.
+        closes_past_quotation = ending == "won" or (ending == "lost" and final >= QUOTATION)
+        planting = sim.planting if closes_past_quotation else None
         while deal.stage < final:
             target = deal.stage + 1
             if target < final and rng.random() < 0.05:
                 target += 1
             self._prepare(target)
             self._move(target)
+            if planting is not None and deal.stage >= QUOTATION:
+                ending = "won" if planting.wins(deal) else "lost"
+                planting = None
             self._after_entering(target)
             if not regressed and deal.stage >= 3 and rng.random() < 0.05:
                 regressed = True

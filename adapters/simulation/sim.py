@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 from adapters.simulation.calendar import HOUR, Calendar, close_times, office_hours
+from adapters.simulation.planting import Planting
 from adapters.simulation.records import Deal
 from adapters.simulation.schedule import Command, Schedule
 
@@ -14,8 +16,9 @@ class Truncated(Exception):
 
 
 class Sim:
-    def __init__(self, seed: int, start: str, months: int) -> None:
+    def __init__(self, seed: int, start: str, months: int, plant: Mapping[str, float] | None = None) -> None:
         self.rng = random.Random(seed)
+        self.planting = None if plant is None else Planting(plant, seed)
         self.calendar = Calendar(start, months)
         self.schedule = Schedule(self.calendar)
         self.closes = close_times(self.calendar, self.rng)

@@ -8,7 +8,7 @@ from commands.executor import Executor
 from commands.parsing import parse_command
 from commands.store import EventStore
 from domain.deal import Deal
-from tests.builders import activity, given, open_deal, org, run, token
+from tests.builders import activity, given, move, open_deal, org, run, token
 from tests.conftest import FixedClock, event_count
 
 
@@ -61,3 +61,18 @@ def test_two_writers_on_one_deal_lose_no_update(database_url: str, clock: FixedC
     assert deal.activities == {"call": per_writer, "demo": per_writer}
     for store in stores:
         store.close()
+
+
+def test_a_process_with_a_stale_copy_does_not_refuse_what_the_store_allows(
+    database_url: str, clock: FixedClock
+) -> None:
+    t = token()
+    first, second = open_store(database_url), open_store(database_url)
+    stale, fresh = Executor(first, Context(clock=clock)), Executor(second, Context(clock=clock))
+    given(stale, *org(t), open_deal(t))  # the first process now holds the deal, in lead, in its cache
+    given(fresh, activity(t, "call"), move(t, "qualified"))
+    # In the first process's copy the deal is still in lead; in the store it is qualified.
+    [back] = run(stale, move(t, "lead") | {"occurred_at": "2026-01-20T09:00:00+08:00"})
+    assert back.status == "applied", back.error
+    first.close()
+    second.close()
