@@ -15,6 +15,7 @@ from adapters.cli_analytics import ANALYTICS_COMMANDS
 from adapters.cli_audit import audit
 from adapters.cli_collaboration import sla_command, watch_sla_command
 from adapters.cli_customer import customer_command
+from adapters.cli_demo import demo_command
 from adapters.cli_funnel import funnel_command, quality_command
 from adapters.cli_http import serve_command, token
 from adapters.cli_orders import import_orders_command
@@ -132,5 +133,6 @@ watch.add_command(watch_sla_command)
 main.add_command(alerts)
 main.add_command(serve_command)
 main.add_command(token)
+main.add_command(demo_command)
 for analytics_command in ANALYTICS_COMMANDS:
     main.add_command(analytics_command)

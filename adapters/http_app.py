@@ -10,8 +10,10 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from adapters import (
+    http_dashboard,
     http_problems,
     http_routes_analytics,
+    http_routes_analytics_charts,
     http_routes_audit,
     http_routes_collaboration,
     http_routes_commands,
@@ -33,6 +35,7 @@ ROUTERS = (
     http_routes_audit.router,
     http_routes_customers.router,
     http_routes_analytics.router,
+    http_routes_analytics_charts.router,
     http_routes_funnel.router,
     http_routes_collaboration.router,
     http_routes_ops.router,
@@ -72,4 +75,5 @@ def create_app(service: Service) -> FastAPI:
     http_problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    http_dashboard.install(app)
     return app

@@ -504,6 +504,8 @@ def test_openapi_publishes_every_command_and_route(api: Served) -> None:
         "/sla",
         "/whatif",
         "/attribution",
+        "/analytics/heatmap",
+        "/analytics/flows",
         "/projections",
         "/whoami",
         "/health",
