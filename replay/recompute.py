@@ -9,27 +9,16 @@ from commands.store import EventStore
 from domain.pay_history import Line
 from projections.ledger import Ledger
 from projections.pay_facts import PAY_TOPICS
+from replay.history import events
 
 
 def fold(
     store: EventStore, batch_size: int = 5000, on_progress: Callable[[int, int], None] | None = None
 ) -> Ledger:
     """A ledger built from every pay event in the store up to its head now, in notification order."""
-    if batch_size < 1:
-        raise ValueError("batch_size: must be at least 1")
     ledger = Ledger()
-    recorder, mapper = store.recorder, store.mapper
-    head = recorder.max_notification_id() or 0
-    position = 0
-    while position < head:
-        notifications = recorder.select_notifications(
-            start=position, limit=batch_size, stop=head, topics=PAY_TOPICS, inclusive_of_start=False
-        )
-        for notification in notifications:
-            ledger.apply(mapper.to_domain_event(notification))
-        position = notifications[-1].id if len(notifications) == batch_size else head
-        if on_progress is not None:
-            on_progress(position, head)
+    for event in events(store, PAY_TOPICS, batch_size, on_progress):
+        ledger.apply(event)
     return ledger
 
 
