@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
 import structlog
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from adapters.doc_view import DocView, Parked, PostgresDocView, SQLiteDocView
+from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
 from commands.store import EventStore
 from domain.ids import event_id
 from projections.read_model import DocChange, ReadModel, final_documents
@@ -58,6 +59,8 @@ class ProjectionRunner:
         self.model = factory()
         self.name = self.model.name
         self.position = 0
+        # Set when a catch-up failed: what it folded but did not save is lost, so the next one reloads.
+        self.stale = False
         self.reload()
 
     def reload(self) -> None:
@@ -66,6 +69,7 @@ class ProjectionRunner:
             model.load(kind, key, doc)
         self.model = model
         self.position = self.view.position(self.name)
+        self.stale = False
 
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
@@ -109,22 +113,52 @@ class ProjectionRunner:
     def catch_up(
         self, *, save: bool = True, on_progress: Progress | None = None, max_batches: int | None = None
     ) -> int:
+        # A batch is written by another thread while the next one folds: the database's work and the
+        # commit overlap with the fold's. Its documents are encoded first (the fold goes on changing
+        # them); the next batch is handed over only once the one before is saved.
+        if self.stale:
+            self.reload()
         head = self.head()
         batches = 0
-        while self.position < head and (max_batches is None or batches < max_batches):
-            batches += 1
-            position, parked = self._fold_batch(head)
-            if save:
-                try:
-                    self.view.save(self.name, self.model.take_changes(), parked, position)
-                except IntegrityError:
-                    # Another process tracked this far already: take its state and go on from there.
-                    self.reload()
-                    continue
-            self.position = position
-            if on_progress is not None:
-                on_progress(position, head)
-        return self.position
+        writing: Future[int] | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-save") as writer:
+                while True:
+                    more = self.position < head and (max_batches is None or batches < max_batches)
+                    if more:
+                        batches += 1
+                        position, parked = self._fold_batch(head)
+                        batch = encode(self.model.take_changes()) if save else None
+                    if writing is not None:
+                        written, writing = writing, None
+                        if not self._saved(written, head, on_progress):
+                            continue  # state reloaded: what was just folded is folded again from there
+                    if not more:
+                        return self.position
+                    if batch is not None:
+                        writing = writer.submit(self._write, batch, parked, position)
+                    elif on_progress is not None:
+                        on_progress(position, head)
+                    self.position = position
+        except BaseException:
+            self.stale = True
+            raise
+
+    def _write(self, batch: Encoded, parked: list[Parked], position: int) -> int:
+        self.view.write(self.name, batch, parked, position)
+        return position
+
+    def _saved(self, writing: Future[int], head: int, on_progress: Progress | None) -> bool:
+        """Waits for the batch being written; False if another process had tracked that far already,
+        in which case the saved state is loaded and the fold goes on from there."""
+        try:
+            position = writing.result()
+        except IntegrityError:
+            self.reload()
+            return False
+        if on_progress is not None:
+            on_progress(position, head)
+        return True
 
     def rebuild(self, on_progress: Progress | None = None) -> int:
         self.view.reset(self.name)

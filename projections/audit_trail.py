@@ -37,8 +37,15 @@ SINGLETONS = {
 ACTOR_FIELDS = ("rep_id", "approved_by", "owner_rep_id", "department")
 
 
+# Most event values are already JSON: they skip the checks below (exact types, so an enum that is
+# also a str still goes through them).
+_JSON_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A JSON value for anything an event holds, the same on every decode of the same bytes."""
+    if type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):

@@ -15,7 +15,7 @@ from typing import Any
 from domain.deal import Deal
 from domain.gates import DEFAULT_GATE_POLICY, GatePolicy
 from domain.periods import period_of
-from domain.stages import Stage, stages_entered
+from domain.stages import FUNNEL, Stage, stages_entered
 from projections.read_model import Changes, DocChange, Document, instant_key, topic_of
 
 NAME = "funnel"
@@ -49,13 +49,26 @@ def new_doc(kind: str, period: str, by: str, group: str, stage: str = "") -> Doc
 
 
 def key_of(kind: str, doc: Document) -> str:
-    stage = f"|{doc['stage']}" if kind == "cell" else ""
-    return f"{doc['period']}|{doc['by']}:{doc['group']}{stage}"
+    return counted_key(kind, doc["period"], doc["by"], doc["group"], doc.get("stage", ""))
+
+
+def counted_key(kind: str, period: str, by: str, group: str, stage: str = "") -> str:
+    return f"{period}|{by}:{group}|{stage}" if kind == "cell" else f"{period}|{by}:{group}"
+
+
+# A stage's rank by its name, without building the enum member on every put.
+_RANKS = {stage.value: stage.rank for stage in FUNNEL}
+
+
+def _rank(stage: str) -> int:
+    rank = _RANKS.get(stage)
+    # Off the funnel (or no stage at all): fails as the enum always did.
+    return Stage(stage).rank if rank is None else rank
 
 
 def index_of(kind: str, doc: Document) -> tuple[str, str]:
     """Partition and sort key of a counted document: by period, then owner, then stage."""
-    rank = f"|{Stage(doc['stage']).rank}" if kind == "cell" else ""
+    rank = f"|{_rank(doc['stage'])}" if kind == "cell" else ""
     return doc["period"], f"{doc['by']}:{doc['group']}{rank}"
 
 
@@ -303,8 +316,12 @@ class FunnelHealth:
         return doc
 
     def _counted(self, kind: str, period: str, by: str, group: str, stage: str = "") -> Document:
-        doc = new_doc(kind, period, by, group, stage)
-        return self.counted.setdefault((kind, key_of(kind, doc)), doc)
+        # Looked up by key first: most events count on documents that already exist.
+        key = (kind, counted_key(kind, period, by, group, stage))
+        doc = self.counted.get(key)
+        if doc is None:
+            doc = self.counted[key] = new_doc(kind, period, by, group, stage)
+        return doc
 
     def _put(self, kind: str, doc: Document) -> None:
         part, sort = index_of(kind, doc)

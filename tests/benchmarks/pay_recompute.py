@@ -22,117 +22,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import psycopg
-
-from adapters.bootstrap import system_clock
 from adapters.ledger_projection import LedgerProjection
-from adapters.persistence import open_store
-from adapters.simulation import simulate
-from commands.context import Context
-from commands.executor import Executor
-from commands.parsing import InvalidCommand, parse_json_line
 from commands.store import EventStore
 from domain import expressions
 from projections.pay_facts import PAY_TOPICS
 from replay.recompute import recompute
-from tests.benchmarks.write_path import SERVER, scratch_schema
+from tests.benchmarks.common import deals_for, fill, log, rate, raw_read, scratch_store, settle
 
-# Events written per simulated deal with 100 reps over 12 months, command receipts included
-# (measured: 26,667 deals give 951,310 events); the run reports the exact count it got.
-EVENTS_PER_DEAL = 35.7
 TARGET_RATIO = 0.5
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-@contextmanager
-def scratch_store(db: str) -> Iterator[tuple[EventStore, str | None]]:
-    """A new empty store, dropped afterwards, with its PostgreSQL schema (None for SQLite)."""
-    if db == "sqlite":
-        directory = tempfile.mkdtemp(prefix="pay_recompute_")
-        store = open_store(f"sqlite:///{Path(directory) / 'events.db'}")
-        try:
-            yield store, None
-        finally:
-            store.close()
-            shutil.rmtree(directory, ignore_errors=True)
-        return
-    with scratch_schema() as schema:
-        store = open_store(f"{SERVER}?schema={schema}")
-        try:
-            yield store, schema
-        finally:
-            store.close()
-
-
-def settle(schema: str | None) -> None:
-    """Vacuums the freshly filled table so autovacuum and first-read hint-bit writes do not land in
-    (and skew) whichever timed path happens to read first."""
-    if schema is None:
-        return
-    started = time.perf_counter()
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"vacuum (analyze) {schema}.salesledger_events")
-    log(f"settle: vacuum analyze in {time.perf_counter() - started:.1f} s")
-
-
-def fill(store: EventStore, deals: int, reps: int, months: int, seed: int, batch_size: int) -> dict[str, Any]:
-    """Imports a simulated history the way `salesledger import` does (JSON line, parse, bulk save)."""
-    executor = Executor(store, Context(clock=system_clock))
-    counts = {"commands": 0, "refused": 0}
-
-    def commands() -> Iterator[Any]:
-        for data in simulate(reps=reps, deals=deals, months=months, seed=seed):
-            try:
-                yield parse_json_line(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
-            except InvalidCommand as invalid:
-                yield invalid
-
-    started = last = time.perf_counter()
-    for outcome in executor.execute_many(commands(), batch_size):
-        counts["commands"] += 1
-        if outcome.status in ("refused", "blocked"):
-            counts["refused"] += 1
-        now = time.perf_counter()
-        if now - last >= 5:
-            last = now
-            events = store.recorder.max_notification_id() or 0
-            log(f"fill: {counts['commands']} commands, {events} events, {now - started:.0f} s")
-    elapsed = time.perf_counter() - started
-    events = store.recorder.max_notification_id() or 0
-    log(f"fill: done, {counts['commands']} commands, {events} events in {elapsed:.1f} s")
-    return {**counts, "events": events, "seconds": round(elapsed, 2), "events_per_s": round(events / elapsed)}
-
-
-def raw_read(store: EventStore, batch_size: int) -> dict[str, Any]:
-    """Every notification, no topic filter, read in batches and decoded: the floor any replay stands on."""
-    recorder, mapper = store.recorder, store.mapper
-    pay_topics = frozenset(PAY_TOPICS)
-    started = time.perf_counter()
-    head = recorder.max_notification_id() or 0
-    position = decoded = pay = 0
-    while position < head:
-        notifications = recorder.select_notifications(
-            start=position, limit=batch_size, stop=head, inclusive_of_start=False
-        )
-        for notification in notifications:
-            mapper.to_domain_event(notification)
-            pay += notification.topic in pay_topics
-        decoded += len(notifications)
-        position = notifications[-1].id if len(notifications) == batch_size else head
-    elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "decoded": decoded, "pay_events": pay}
 
 
 def forget_memos() -> None:
@@ -169,12 +69,8 @@ def timed_projection(store: EventStore) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "batch_size": projection.batch_size}
 
 
-def rate(events: int, seconds: float) -> int:
-    return round(events / seconds) if seconds > 0 else 0
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    deals = max(1, round(args.events / EVENTS_PER_DEAL))
+    deals = deals_for(args.events)
     with scratch_store(args.db) as (store, schema):
         log(f"fill: simulating {deals} deals ({args.reps} reps, {args.months} months, seed {args.seed})")
         filled = fill(store, deals, args.reps, args.months, args.seed, args.import_batch_size)
@@ -183,7 +79,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raws, recomputes = [], []
         for repetition in range(args.repeat):
             log(f"run {repetition + 1}/{args.repeat}: raw read + decode")
-            raws.append(raw_read(store, args.batch_size))
+            raws.append(raw_read(store, args.batch_size, frozenset(PAY_TOPICS)))
             log(f"run {repetition + 1}/{args.repeat}: recompute")
             recomputes.append(timed_recompute(store, args.batch_size))
         log("projection catch-up from empty")
@@ -204,7 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "raw_read_decode": {
             "batch_size": args.batch_size,
             "events_decoded": raw["decoded"],
-            "pay_events": raw["pay_events"],
+            "pay_events": raw["counted"],
             "seconds": round(raw["seconds"], 2),
             "all_seconds": [round(r["seconds"], 2) for r in raws],
             "events_per_s": raw_rate,
