@@ -35,6 +35,7 @@ bench: services
 	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.write_path
 	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.pay_recompute
 	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.read_models
+	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.relay
 	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.whatif_sweep --events 1000000
 	set -a && . ./.services.env && set +a && $(BIN)/python -m tests.benchmarks.http_load --clients 50 --seconds 60
 

@@ -18,6 +18,7 @@ from adapters.cli_customer import customer_command
 from adapters.cli_demo import demo_command
 from adapters.cli_funnel import funnel_command, quality_command
 from adapters.cli_http import serve_command, token
+from adapters.cli_kafka import relay_command, schemas_command, tail_command
 from adapters.cli_orders import import_orders_command
 from adapters.cli_payroll import payroll, plan
 from adapters.cli_projections import projections
@@ -128,6 +129,9 @@ main.add_command(import_orders_command)
 main.add_command(funnel_command)
 main.add_command(quality_command)
 main.add_command(watch)
+main.add_command(relay_command)
+main.add_command(tail_command)
+main.add_command(schemas_command)
 main.add_command(sla_command)
 watch.add_command(watch_sla_command)
 main.add_command(alerts)

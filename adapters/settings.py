@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     kafka_linger_ms: int = Field(default=5, ge=0)
     kafka_batch_bytes: int = Field(default=262_144, ge=1024)
     kafka_poll_interval_s: float = Field(default=0.5, gt=0)
+    kafka_reader: str = Field(default="process", pattern="^(local|process)$")
     # Customer 360 (projections/customer_360.py) and ERP order import: files; unset = adapters/defaults/.
     action_tag_rules: str | None = None
     tag_keyword_rules: str | None = None

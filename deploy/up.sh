@@ -8,6 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 pg_url=$("${here}/postgres.sh" start | tail -n1) || { echo "up.sh: postgres failed" >&2; exit 1; }
 kafka=$("${here}/kafka.sh" start | tail -n1) || { echo "up.sh: kafka failed" >&2; exit 1; }
+"${here}/kcat.sh" || { echo "up.sh: kcat failed" >&2; exit 1; }
 "${here}/browser.sh" || { echo "up.sh: browser failed" >&2; exit 1; }
 
 echo "SALESLEDGER_TEST_POSTGRES_URL=${pg_url}"
