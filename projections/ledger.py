@@ -39,6 +39,9 @@ class Ledger:
     frozen: dict[str, list[Line]] = field(default_factory=dict)
     # Closed periods whose record changed since the last save (frozen lines or plan).
     changed_periods: set[str] = field(default_factory=set)
+    _entitlements: dict[tuple[str, str], tuple[tuple[int, int], list[Line]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def apply(self, event: Any) -> None:
         self.facts.apply(event)
@@ -77,7 +80,13 @@ class Ledger:
         key = plan_key or self.facts.governing_plan(period)
         if key is None:
             return []
-        return entitlement(self.facts.plan(key), key, self.facts.history(period))
+        # Closing a period recomputes every closed one; most of them have not changed since.
+        version = self.facts.version(period)
+        cached = self._entitlements.get((period, key))
+        if cached is None or cached[0] != version:
+            cached = (version, entitlement(self.facts.plan(key), key, self.facts.history(period)))
+            self._entitlements[(period, key)] = cached
+        return list(cached[1])
 
     def current_entitlement(self, period: str) -> list[Line]:
         """Under the plan the ledger uses for the period: its closing or rerun plan once closed."""

@@ -138,6 +138,12 @@ class PayFacts:
     _customer_deals: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _nps_by_period: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _order_uuids: dict[str, str] = field(default_factory=dict)
+    # Bumped whenever what history(period) returns may change, so entitlement can be cached.
+    _versions: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _epoch: int = 0
+
+    def version(self, period: str) -> tuple[int, int]:
+        return (self._epoch, self._versions[period])
 
     def apply(self, event: Any) -> None:
         handler = _HANDLERS.get(topic_of(event))
@@ -151,6 +157,7 @@ class PayFacts:
         self._ids[e.originator_id] = e.rep_id
         self.reps[e.rep_id] = {"uuid": str(e.originator_id), "context": rep}
         self.changed.add(("rep", e.rep_id))
+        self._epoch += 1
 
     def _targets_set(self, e: Any, eid: str) -> None:
         rep_id = self._ids[e.originator_id]
@@ -162,6 +169,7 @@ class PayFacts:
             source=eid,
         )
         self.changed.add(("targets", f"{rep_id}|{e.period}"))
+        self._versions[e.period] += 1
 
     def _customer_registered(self, e: Any, eid: str) -> None:
         self._ids[e.originator_id] = e.customer_id
@@ -189,6 +197,7 @@ class PayFacts:
         self.nps[eid] = {"period": period, "customer_id": customer_id, "score": e.score, "reps": owners}
         self._nps_by_period[period].append(eid)
         self.changed.add(("nps", eid))
+        self._versions[period] += 1
 
     def _deal_opened(self, e: Any, eid: str) -> None:
         self._ids[e.originator_id] = e.deal_id
@@ -221,6 +230,7 @@ class PayFacts:
         allowed_ids, blocked_ids = self.moves.setdefault((rep_id, period), ([], []))
         (allowed_ids if allowed else blocked_ids).append(eid)
         self.changed.add(("moves", f"{rep_id}|{period}"))
+        self._versions[period] += 1
 
     def _order_booked(self, e: Any, eid: str) -> None:
         self._ids[e.originator_id] = e.order_id
@@ -240,6 +250,11 @@ class PayFacts:
         )
         self._index_order(record, str(e.originator_id))
         self.changed.add(("order", e.order_id))
+        # A new order can turn the customer's later orders from first into repeat orders.
+        signed = period_of(record.signed_on)
+        for period in self._orders_by_period:
+            if period >= signed:
+                self._versions[period] += 1
 
     def _order_cancelled(self, e: Any, eid: str) -> None:
         order_id = self._ids[e.originator_id]
@@ -247,6 +262,7 @@ class PayFacts:
         record.cancelled_on = e.occurred_at.date()
         record.cancelled = eid
         self.changed.add(("order", order_id))
+        self._versions[period_of(record.signed_on)] += 1
 
     def _plan_published(self, e: Any, eid: str) -> None:
         self._add_plan(e.key, e.plan, eid)
@@ -256,6 +272,7 @@ class PayFacts:
         self.plans[key] = Plan.model_validate(document)
         self.plan_documents[key] = document
         self.plan_sources[key] = source
+        self._epoch += 1
 
     def _index_order(self, record: OrderRecord, uuid: str) -> None:
         self.orders[record.order_id] = record
@@ -343,6 +360,7 @@ class PayFacts:
         raise ValueError(f"kind: unknown pay fact kind {kind!r}")
 
     def load(self, kind: str, key: str, doc: Doc) -> None:
+        self._epoch += 1
         if kind == "rep":
             self.reps[key] = doc
             self._ids[UUID(doc["uuid"])] = key

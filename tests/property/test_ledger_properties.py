@@ -24,6 +24,8 @@ from commands.executor import Executor
 from commands.parsing import InvalidCommand, parse_command
 from commands.store import EventStore
 from projections.ledger import Ledger
+from projections.pay_facts import PAY_TOPICS
+from replay.history import events as replay_events
 from replay.payroll import run_document
 from replay.recompute import fold
 from tests.conftest import FixedClock
@@ -143,3 +145,30 @@ def test_payroll_output_is_byte_identical_after_any_rebuild(
     second.catch_up()
     actual = {p: json.dumps(run_document(second.ledger, p), indent=1) for p in expected}
     assert actual == expected
+
+
+@given(seed=st.integers(0, 10_000), every=st.integers(1, 40))
+@settings(max_examples=10, deadline=None)
+def test_asking_for_pay_along_the_way_changes_no_figure(seed: int, every: int) -> None:
+    """Entitlement is cached between events; whatever was asked before, each figure is as a fresh fold's."""
+    store = memory_store()
+    execute(Executor(store, Context(clock=FixedClock())), history(seed))
+    events = list(replay_events(store, PAY_TOPICS))
+    asked, fresh = Ledger(), Ledger()
+    for n, event in enumerate(events):
+        asked.apply(event)
+        fresh.apply(event)
+        if n % every == 0:
+            for period in asked.facts.periods():
+                for plan in asked.facts.plans:
+                    asked.entitlement(period, plan)
+    # `fresh` asked nothing on the way, apart from what closing periods needs.
+    for period in sorted(set(fresh.facts.periods()) | set(fresh.closed)):
+        assert asked.lines(period) == Ledger.lines(_uncached(fresh), period), period
+        for plan in fresh.facts.plans:
+            assert asked.entitlement(period, plan) == _uncached(fresh).entitlement(period, plan)
+
+
+def _uncached(ledger: Ledger) -> Ledger:
+    ledger._entitlements.clear()
+    return ledger
