@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from adapters.bootstrap import bootstrap
 from adapters.cli_alerts import alerts
@@ -19,19 +17,16 @@ from adapters.cli_demo import demo_command
 from adapters.cli_funnel import funnel_command, quality_command
 from adapters.cli_http import serve_command, token
 from adapters.cli_kafka import relay_command, schemas_command, tail_command
+from adapters.cli_options import FORMAT
 from adapters.cli_orders import import_orders_command
 from adapters.cli_payroll import payroll, plan
+from adapters.cli_progress import bytes_bar, stderr
 from adapters.cli_projections import projections
 from adapters.cli_watch import watch
 from adapters.importer import import_lines
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
 from adapters.simulation.planting import PLANTABLE, parse_plant
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-stderr = Console(stderr=True)
 
 
 @click.group()
@@ -60,16 +55,7 @@ def import_command(ctx: click.Context, file: Path, batch_size: int | None, fmt: 
         size = batch_size or service.settings.import_batch_size
         with (
             file.open(encoding="utf-8") as lines,
-            Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                console=stderr,
-                transient=True,
-                disable=not stderr.is_terminal,
-            ) as progress,
+            bytes_bar() as progress,
         ):
             task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
             report = import_lines(service.executor, lines, size, on_line=lambda n: progress.advance(task, n))

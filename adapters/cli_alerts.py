@@ -15,13 +15,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from adapters.alert_check import SERVICE, command_for, evaluate, firing_document, is_recorded, latest
 from adapters.bootstrap import bootstrap
+from adapters.cli_options import FORMAT
 from adapters.cli_projections import caught_up
 from adapters.clock_option import now_option, now_or_system
 from domain.alert_rules import AlertRules, ThresholdRule
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 _RULES: TypeAdapter[list[ThresholdRule]] = TypeAdapter(AlertRules)
 
 

@@ -8,8 +8,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -18,7 +17,6 @@ import click
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from adapters.analytics_output import (
     HEAT_METRICS,
@@ -30,9 +28,10 @@ from adapters.analytics_output import (
     whatif_view,
 )
 from adapters.bootstrap import bootstrap
+from adapters.cli_options import period_value
+from adapters.cli_progress import position_bar
 from adapters.settings import Settings
 from domain.errors import DomainError
-from domain.periods import is_period
 from domain.plan import Plan
 from domain.stages import FUNNEL, Stage
 from projections.deal_journeys import Journeys
@@ -51,7 +50,6 @@ stdout = Console()
 if not stdout.is_terminal:
     # Piped or captured: wide enough for a sweep or a heat map rather than rich's 80 columns.
     stdout = Console(width=160)
-stderr = Console(stderr=True)
 T = TypeVar("T")
 
 
@@ -77,29 +75,10 @@ PERIODS = click.option(
 )
 
 
-@contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def advance(position: int, head: int) -> None:
-            progress.update(task, completed=position, total=head)
-
-        yield advance
-
-
 def _folded(ctx: click.Context, fold_with: Callable[..., T], what: str) -> T:
     service = bootstrap(ctx.obj["db"])
     try:
-        with _progress(f"folding {what}") as advance:
+        with position_bar(f"folding {what}") as advance:
             return fold_with(service.store, on_progress=advance)
     finally:
         service.close()
@@ -194,7 +173,7 @@ def whatif_command(
     ledger = _folded(ctx, fold, "pay history")
     sweep = Sweep(_base(plan, from_file, ledger), periods, axes, Decimal(str(threshold)))
     try:
-        with _progress("computing periods") as advance:
+        with position_bar("computing periods") as advance:
             document = run_sweep(ledger, sweep, workers, cpus=os.cpu_count() or 1, on_progress=advance)
     except (SweepError, DomainError) as error:
         raise click.ClickException(str(error)) from None
@@ -365,14 +344,8 @@ def load_diagnosis_benchmarks(source: str | None) -> Benchmarks:
         raise click.ClickException(f"{what}: {error}") from None
 
 
-def _period(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not is_period(value):
-        raise click.BadParameter("must be a period YYYY-MM (e.g. 2026-03)")
-    return value
-
-
 @click.command("diagnosis")
-@click.option("--period", required=True, callback=_period, help="The month diagnosed, YYYY-MM.")
+@click.option("--period", required=True, callback=period_value, help="The month diagnosed, YYYY-MM.")
 @click.option("--team", "teams", multiple=True, help="Only these teams (default: every team).")
 @click.option(
     "--against",

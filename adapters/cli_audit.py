@@ -12,6 +12,7 @@ from rich.console import Console
 
 from adapters.audit_verify import verify_chain
 from adapters.bootstrap import bootstrap
+from adapters.cli_options import FORMAT
 from adapters.cli_projections import caught_up
 from domain.contract import Contract
 from domain.customer import Contact, Customer
@@ -21,9 +22,6 @@ from domain.rep import Rep
 from domain.requirement import RequirementRequest
 from replay.as_of import state_as_of
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 AGGREGATES: dict[str, Any] = {
     "deal": Deal,
     "customer": Customer,

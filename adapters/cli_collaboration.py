@@ -10,20 +10,17 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_options import FORMAT
+from adapters.cli_progress import count_bar
 from adapters.cli_projections import caught_up
 from adapters.clock_option import now_option, now_or_system
 from adapters.sla_board import COLLABORATION, board, breach_recorded_after, due_breaches
 from commands.models import RecordSlaBreaches
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 stdout = Console()
-stderr = Console(stderr=True)
 
 
 @click.command("sla")
@@ -103,14 +100,7 @@ def watch_sla_command(ctx: click.Context, now: datetime | None, fmt: str) -> Non
         due = due_breaches(runner.view, moment)
         requests = list(dict.fromkeys(doc["request_id"] for doc in due))
         refused: list[dict[str, str]] = []
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=stderr,
-            transient=True,
-            disable=not stderr.is_terminal,
-        ) as progress:
+        with count_bar() as progress:
             task = progress.add_task("recording breaches", total=len(requests))
             for request_id in requests:
                 command = RecordSlaBreaches(type="RecordSlaBreaches", request_id=request_id, now=moment)

@@ -12,16 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_options import FORMAT
+from adapters.cli_progress import stderr
 from adapters.cli_projections import caught_up
 from adapters.config_files import ConfigError
 from adapters.customer_query import customer_360, suggest_tags
 from projections.customer_360 import CUSTOMER_360, Customer360
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 stdout = Console()
-stderr = Console(stderr=True)
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

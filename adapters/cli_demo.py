@@ -4,18 +4,17 @@ summary, and the dashboard served with an admin token."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from adapters.bootstrap import Service, bootstrap, system_clock
 from adapters.cli_funnel import load_benchmarks
+from adapters.cli_progress import count_bar, stderr, tracker
 from adapters.config_files import ConfigError
 from adapters.demo_summary import summary
 from adapters.demo_text import render
@@ -29,7 +28,6 @@ from adapters.tokens import TokenStore
 from domain.periods import is_period
 
 DEFAULT_DB = "sqlite:///./demo.db"
-stderr = Console(stderr=True)
 
 
 def history_start(now: datetime, months: int) -> str:
@@ -41,17 +39,6 @@ def history_start(now: datetime, months: int) -> str:
 def last_period(start: str, months: int) -> str:
     index = int(start[:4]) * 12 + int(start[5:]) - 1 + months - 1
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _progress() -> Progress:
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        disable=not stderr.is_terminal,
-    )
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -78,7 +65,7 @@ def history(reps: int, deals: int, months: int, seed: int, start: str) -> list[s
 
 
 def import_history(service: Service, lines: list[str]) -> ImportReport:
-    with _progress() as progress:
+    with count_bar(transient=False) as progress:
         task = progress.add_task("importing the history", total=len(lines))
 
         def counted() -> Iterator[str]:
@@ -98,19 +85,10 @@ def catch_up_all(service: Service) -> LedgerProjection:
         (name, ProjectionRunner(service.store, view, factory))
         for name, factory in read_models(service.settings).items()
     ]
-    with _progress() as progress:
+    with count_bar(transient=False) as progress:
         for name, runner in runners:
-            runner.catch_up(on_progress=_bar(progress, f"projecting {name}", runner.head()))
+            runner.catch_up(on_progress=tracker(progress, f"projecting {name}", runner.head()))
     return ledger
-
-
-def _bar(progress: Progress, description: str, total: int) -> Callable[[int, int], None]:
-    task = progress.add_task(description, total=total)
-
-    def advance(done: int, head: int) -> None:
-        progress.update(task, completed=done, total=head)
-
-    return advance
 
 
 @click.command("demo")

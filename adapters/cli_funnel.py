@@ -16,33 +16,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from adapters.bootstrap import Service, bootstrap
+from adapters.cli_options import FORMAT, period_value
 from adapters.cli_projections import caught_up
 from adapters.clock_option import now_option, now_or_system
 from adapters.config_files import ConfigError, load_config
 from adapters.read_models import read_models
-from domain.periods import is_period
 from projections.action_quality import action_quality
 from projections.customer_360 import CUSTOMER_360, rep_part
 from projections.funnel import NAME
 from projections.funnel_benchmarks import Benchmarks
 from projections.funnel_report import funnel_health
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 stdout = Console()
 if not stdout.is_terminal:
     # Piped or captured: wide enough for the funnel table rather than rich's 80 columns.
     stdout = Console(width=140)
 
 
-def _period(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not is_period(value):
-        raise click.BadParameter("must be a period YYYY-MM (e.g. 2026-03)")
-    return value
-
-
-PERIOD = click.option("--period", required=True, callback=_period, help="Period YYYY-MM.")
+PERIOD = click.option("--period", required=True, callback=period_value, help="Period YYYY-MM.")
 
 
 def load_benchmarks(setting: str | None) -> Benchmarks:

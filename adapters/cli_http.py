@@ -9,13 +9,10 @@ import click
 import uvicorn
 
 from adapters.bootstrap import bootstrap, system_clock
+from adapters.cli_options import FORMAT
 from adapters.http_app import create_app
 from adapters.http_directory import Directory
 from adapters.tokens import ROLES, TokenError, TokenStore
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 
 
 @click.command("serve")

@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 from kafka.errors import KafkaError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from adapters.cli_options import FORMAT
+from adapters.cli_progress import count_bar, stderr, tracker
 from adapters.event_schemas import DEFAULT_DIR, stale_files, write_schemas
 from adapters.kafka_relay import Relay, RelayConfig, RelayFatalError
 from adapters.kafka_tail import tail
@@ -24,13 +24,9 @@ from adapters.logging import configure_logging
 from adapters.relay_batches import WorkerBroken, tune_gc_for_throughput
 from adapters.settings import Settings
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 BOOTSTRAP = click.option(
     "--bootstrap", default=None, help="Kafka bootstrap servers [default: SALESLEDGER_KAFKA_BOOTSTRAP]"
 )
-stderr = Console(stderr=True)
 
 
 def topic_config(settings: Settings, prefix: str | None = None) -> TopicConfig:
@@ -114,9 +110,8 @@ def relay_command(
     tune_gc_for_throughput()
     relay = Relay(ctx.obj["db"], config)
     try:
-        with _progress(enabled=once) as progress:
-            task = progress.add_task("relaying", total=None)
-            relay.on_progress = lambda done, head: progress.update(task, completed=done, total=head)
+        with count_bar(enabled=once) as progress:
+            relay.on_progress = tracker(progress, "relaying", None)
             with stop_on_signals(relay.stop):
                 position = relay.run(once=once)
             head = relay.head()
@@ -222,20 +217,6 @@ def schemas_command(directory: Path, check: bool) -> None:
         sys.exit(1 if stale else 0)
     changed = write_schemas(directory)
     click.echo(f"{len(changed)} schema file(s) written to {directory}")
-
-
-@contextmanager
-def _progress(*, enabled: bool) -> Iterator[Progress]:
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=True,
-        disable=not (enabled and stderr.is_terminal),
-    ) as progress:
-        yield progress
 
 
 def _emit(fmt: str, document: dict[str, Any], text: str) -> None:

@@ -7,17 +7,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_options import FORMAT
+from adapters.cli_progress import bytes_bar
 from adapters.config_files import DEFAULT_ORDER_MAPPING, ConfigError, load_config
 from adapters.order_import import MappingError, OrderMapping, counted, import_orders
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-stderr = Console(stderr=True)
 
 
 @click.command("import-orders")
@@ -49,16 +44,7 @@ def import_orders_command(
         size = batch_size or service.settings.import_batch_size
         with (
             file.open(encoding=columns.encoding, newline="") as lines,
-            Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                console=stderr,
-                transient=True,
-                disable=not stderr.is_terminal,
-            ) as progress,
+            bytes_bar() as progress,
         ):
             task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
             rows = counted(lines, lambda n: progress.advance(task, n))

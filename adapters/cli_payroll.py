@@ -14,14 +14,14 @@ from uuid import UUID
 import click
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from adapters.bootstrap import Service, bootstrap
+from adapters.cli_options import FORMAT, period_value
+from adapters.cli_progress import position_bar, stderr
 from adapters.ledger_projection import LedgerProjection
 from commands.parsing import InvalidCommand, parse_command
 from domain.errors import DomainError
-from domain.periods import is_period
 from projections.ledger import Ledger
 from replay.payroll import (
     diff_document,
@@ -33,20 +33,10 @@ from replay.payroll import (
     totals,
 )
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 stdout = Console()
-stderr = Console(stderr=True)
 
 
-def _period(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not is_period(value):
-        raise click.BadParameter("must be a period YYYY-MM (e.g. 2026-03)")
-    return value
-
-
-PERIOD = click.option("--period", required=True, callback=_period, help="Pay period YYYY-MM.")
+PERIOD = click.option("--period", required=True, callback=period_value, help="Pay period YYYY-MM.")
 
 
 @contextmanager
@@ -55,20 +45,7 @@ def _ledger(ctx: click.Context, *, save: bool = True) -> Iterator[tuple[Service,
     service = bootstrap(ctx.obj["db"])
     try:
         projection = LedgerProjection(service.store)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=stderr,
-            transient=True,
-            disable=not stderr.is_terminal,
-        ) as progress:
-            task = progress.add_task("ledger catching up", total=projection.head())
-
-            def advance(position: int, head: int) -> None:
-                progress.update(task, completed=position, total=head)
-
+        with position_bar("ledger catching up", projection.head()) as advance:
             projection.catch_up(save=save, on_progress=advance)
         yield service, projection.ledger
     except DomainError as error:

@@ -8,10 +8,10 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from adapters.bootstrap import Service, bootstrap
+from adapters.cli_options import FORMAT
+from adapters.cli_progress import position_bar, stderr
 from adapters.ledger_projection import LedgerProjection
 from adapters.projection_follow import EventWaiter
 from adapters.projection_runner import ProjectionRunner, open_doc_view
@@ -21,23 +21,7 @@ from adapters.settings import Settings
 from replay.payroll import line_document
 from replay.recompute import recompute
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-stderr = Console(stderr=True)
 LEDGER = "ledger"
-
-
-def _progress() -> Progress:
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
 
 
 def _emit(fmt: str, document: dict[str, Any], text: str) -> None:
@@ -56,9 +40,8 @@ def _runner(service: Service, name: str, batch_size: int = 1000) -> ProjectionRu
 def caught_up(service: Service, name: str) -> ProjectionRunner:
     """A read model with every event in the store folded in, as every query needs it."""
     runner = _runner(service, name)
-    with _progress() as progress:
-        task = progress.add_task(f"{name} catching up", total=runner.head())
-        runner.catch_up(on_progress=lambda done, head: progress.update(task, completed=done, total=head))
+    with position_bar(f"{name} catching up", runner.head()) as advance:
+        runner.catch_up(on_progress=advance)
     return runner
 
 
@@ -107,11 +90,8 @@ def rebuild_command(ctx: click.Context, name: str, batch_size: int, fmt: str) ->
             projection = LedgerProjection(service.store, batch_size=batch_size)
         else:
             projection = _runner(service, name, batch_size)
-        with _progress() as progress:
-            task = progress.add_task(f"rebuilding {name}", total=projection.head())
-            position = projection.rebuild(
-                lambda done, head: progress.update(task, completed=done, total=head)
-            )
+        with position_bar(f"rebuilding {name}", projection.head()) as advance:
+            position = projection.rebuild(advance)
         status = projection.status()
     finally:
         service.close()

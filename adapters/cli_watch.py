@@ -11,7 +11,7 @@ import click
 import structlog
 
 from adapters.bootstrap import Service, bootstrap
-from adapters.cli_funnel import FORMAT
+from adapters.cli_options import FORMAT
 from adapters.cli_projections import caught_up
 from adapters.clock_option import now_option, now_or_system
 from commands.models import RecordFirstTouchOverdue

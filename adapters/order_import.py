@@ -8,13 +8,14 @@ import codecs
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from adapters.importer import ImportReport
 from commands.executor import Executor
 from commands.models import AnyCommand, BookOrder
 from commands.parsing import InvalidCommand
@@ -195,23 +196,13 @@ class OrderRows:
 
 
 @dataclass
-class OrderImportReport:
-    rows: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: list[dict[str, object]] = field(default_factory=list)
+class OrderImportReport(ImportReport):
+    """An import report that also counts the CSV rows read."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.rejected
+    rows: int = 0
 
     def as_json(self) -> dict[str, object]:
-        return {
-            "rows": self.rows,
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-        }
+        return {"rows": self.rows, **super().as_json()}
 
 
 def _rows(reader: Any) -> Iterator[tuple[int, list[str] | Exception]]:

@@ -34,9 +34,8 @@ from adapters.persistence import open_store
 from commands.store import EventStore
 from domain.ids import event_id
 from projections.ledger import PERIOD_CLOSED, Ledger
-from projections.pay_facts import PAY_TOPICS
+from replay.recompute import fold
 
-FOLD_BATCH = 5000
 # Batches built ahead of the producer: enough to overlap, little enough to bound memory.
 READ_AHEAD = 2
 
@@ -102,17 +101,7 @@ class BatchBuilder:
 
 def fold_ledger(store: EventStore, position: int) -> Ledger:
     """The ledger as of `position`: every pay event up to it, folded in store order."""
-    ledger = Ledger()
-    recorder, mapper = store.recorder, store.mapper
-    start = 0
-    while start < position:
-        notifications = recorder.select_notifications(
-            start=start, limit=FOLD_BATCH, stop=position, topics=PAY_TOPICS, inclusive_of_start=False
-        )
-        for notification in notifications:
-            ledger.apply(mapper.to_domain_event(notification))
-        start = notifications[-1].id if len(notifications) == FOLD_BATCH else position
-    return ledger
+    return fold(store, stop=position)
 
 
 class LocalReader:

@@ -9,8 +9,8 @@ from typing import Any
 
 from adapters.doc_view import DocView
 from domain.vocabulary import Department
-from projections.collaboration import department_board, department_part, empty_counters, instant_key
-from projections.read_model import Document
+from projections.collaboration import department_board, department_part, empty_counters
+from projections.read_model import Document, instant_key
 
 COLLABORATION = "collaboration"
 

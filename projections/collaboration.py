@@ -21,12 +21,12 @@ comes back rejected again. It does not depend on the order in which decisions we
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.ids import event_id
-from projections.read_model import Changes, DocChange, Document, topic_of
+from projections.read_model import Changes, DocChange, Document, instant_key, topic_of
 
 SUBMITTED = "domain.requirement:RequirementRequest.Submitted"
 DECIDED = "domain.requirement:RequirementRequest.Decided"
@@ -44,11 +44,6 @@ COUNTERS = (
     "rejected_deals",
     "repeat_rejected_deals",
 )
-
-
-def instant_key(moment: datetime) -> str:
-    """A sort key that orders instants whatever their zone: UTC, fixed width."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def department_part(department: str) -> str:

@@ -16,7 +16,7 @@ an activity of kind `demo_report` (no rep, so no `activity_tags` document).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -27,7 +27,7 @@ from domain.ids import event_id
 from domain.order import Order
 from domain.periods import period_of
 from domain.text_tags import TextTagger
-from projections.read_model import Changes, DocChange, Document, topic_of
+from projections.read_model import Changes, DocChange, Document, instant_key, topic_of
 
 CUSTOMER_360 = "customer360"
 TOPICS: tuple[str, ...] = (
@@ -60,11 +60,6 @@ def rep_part(rep_id: str) -> str:
 
 def order_sort(signed_on: str, order_id: str) -> str:
     return f"{signed_on}:{order_id}"
-
-
-def instant_sort(moment: datetime) -> str:
-    # Offsets differ between events: a sort key in UTC orders them by the instant they name.
-    return moment.astimezone(UTC).isoformat()
 
 
 def new_customer(customer_id: str, name: str, industry: str, region: str, registered_at: str) -> Document:
@@ -283,7 +278,7 @@ class Customer360:
                 "tags": sorted(action),
             },
             part=rep_part(e.rep_id),
-            sort=f"{period}:{instant_sort(e.occurred_at)}",
+            sort=f"{period}:{instant_key(e.occurred_at)}",
         )
 
     def _demo_report(self, e: Any, eid: str) -> None:
@@ -329,7 +324,7 @@ class Customer360:
                 "keyword_tags": self.keyword_tags.tags(text),
             },
             part=customer_part(customer_id),
-            sort=f"{instant_sort(occurred_at)}:{eid}",
+            sort=f"{instant_key(occurred_at)}:{eid}",
         )
         return action
 

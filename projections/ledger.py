@@ -12,7 +12,8 @@ from domain.commission import entitlement
 from domain.ids import event_id
 from domain.pay_history import Line
 from domain.periods import next_period
-from projections.pay_facts import PayFacts, topic_of
+from projections.pay_facts import PayFacts
+from projections.read_model import topic_of
 
 PERIOD_CLOSED = "domain.ledger_periods:LedgerPeriods.PeriodClosed"
 RERUN_APPLIED = "domain.ledger_periods:LedgerPeriods.RerunApplied"

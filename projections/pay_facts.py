@@ -15,6 +15,7 @@ from domain.pay_history import Credit, MoveAttempts, NpsScore, OrderFact, Period
 from domain.periods import period_of
 from domain.plan import Plan
 from domain.plan_book import governing_plan
+from projections.read_model import topic_of
 
 # The events pay depends on (by topic); a projection of pay reads nothing else from the store.
 PAY_TOPICS: tuple[str, ...] = (
@@ -33,11 +34,6 @@ PAY_TOPICS: tuple[str, ...] = (
     "domain.ledger_periods:LedgerPeriods.PeriodClosed",
     "domain.ledger_periods:LedgerPeriods.RerunApplied",
 )
-
-
-def topic_of(event: object) -> str:
-    cls = type(event)
-    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 Doc = dict[str, Any]

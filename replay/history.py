@@ -11,13 +11,18 @@ Progress = Callable[[int, int], None]
 
 
 def events(
-    store: EventStore, topics: Sequence[str] = (), batch_size: int = 5000, on_progress: Progress | None = None
+    store: EventStore,
+    topics: Sequence[str] = (),
+    batch_size: int = 5000,
+    on_progress: Progress | None = None,
+    stop: int | None = None,
 ) -> Iterator[Any]:
-    """Every event of the given topics (all when empty) up to the store's head now, in store order."""
+    """Every event of the given topics (all when empty) up to `stop`, or the store's head now, in
+    store order."""
     if batch_size < 1:
         raise ValueError("batch_size: must be at least 1")
     recorder, mapper = store.recorder, store.mapper
-    head = recorder.max_notification_id() or 0
+    head = (recorder.max_notification_id() or 0) if stop is None else stop
     position = 0
     while position < head:
         notifications = recorder.select_notifications(

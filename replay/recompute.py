@@ -13,11 +13,15 @@ from replay.history import events
 
 
 def fold(
-    store: EventStore, batch_size: int = 5000, on_progress: Callable[[int, int], None] | None = None
+    store: EventStore,
+    batch_size: int = 5000,
+    on_progress: Callable[[int, int], None] | None = None,
+    stop: int | None = None,
 ) -> Ledger:
-    """A ledger built from every pay event in the store up to its head now, in notification order."""
+    """A ledger built from every pay event in the store up to `stop` (default: its head now), in
+    notification order."""
     ledger = Ledger()
-    for event in events(store, PAY_TOPICS, batch_size, on_progress):
+    for event in events(store, PAY_TOPICS, batch_size, on_progress, stop):
         ledger.apply(event)
     return ledger
 
