@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from adapters.doc_view import DocView
 from commands.store import EventStore
 from domain.ids import event_id
-from projections.audit_trail import GENESIS, chain, payload
+from projections.audit_trail import GENESIS, encoded_payload, link
 from projections.read_model import topic_of
 
 BATCH = 2000
@@ -48,7 +48,7 @@ def verify_chain(
             except Exception as failure:  # a stored event that no longer decodes is itself a finding
                 return ChainCheck(checked, notification.id, f"stored event does not decode: {failure}")
             eid = event_id(event.originator_id, event.originator_version)
-            digest = chain(previous, notification.id, eid, topic_of(event), payload(event))
+            digest = link(previous, notification.id, eid, topic_of(event), encoded_payload(event))
             if digest != entry["hash"] or entry["previous_hash"] != previous:
                 return ChainCheck(
                     checked,

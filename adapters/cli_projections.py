@@ -14,6 +14,7 @@ from adapters.cli_options import FORMAT
 from adapters.cli_progress import position_bar, stderr
 from adapters.ledger_projection import LedgerProjection
 from adapters.projection_follow import EventWaiter
+from adapters.projection_group import ProjectionGroup
 from adapters.projection_runner import ProjectionRunner, open_doc_view
 from adapters.projection_supervisor import Supervised, Supervisor
 from adapters.read_models import read_models
@@ -77,25 +78,43 @@ def status_command(ctx: click.Context, fmt: str) -> None:
 
 
 @projections.command("rebuild")
-@click.argument("name", type=_name_choice())
+@click.argument("names", nargs=-1, type=_name_choice())
+@click.option("--all", "everything", is_flag=True, help="Every projection, the ledger first.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
 @FORMAT
 @click.pass_context
-def rebuild_command(ctx: click.Context, name: str, batch_size: int, fmt: str) -> None:
-    """Drop a projection's saved state and fold the whole history again."""
+def rebuild_command(
+    ctx: click.Context, names: tuple[str, ...], everything: bool, batch_size: int, fmt: str
+) -> None:
+    """Drop projections' saved state and fold the whole history again. Several (or --all) are rebuilt
+    in one pass over the store, each event read and decoded once for all of them."""
+    if not names and not everything:
+        raise click.UsageError("name a projection or pass --all")
     service = bootstrap(ctx.obj["db"])
     try:
-        projection: LedgerProjection | ProjectionRunner
-        if name == LEDGER:
-            projection = LedgerProjection(service.store, batch_size=batch_size)
+        chosen = _names(service) if everything else list(dict.fromkeys(names))
+        members = [_projection(service, name, batch_size) for name in chosen]
+        if len(members) == 1:
+            with position_bar(f"rebuilding {chosen[0]}", members[0].head()) as advance:
+                position = members[0].rebuild(advance)
         else:
-            projection = _runner(service, name, batch_size)
-        with position_bar(f"rebuilding {name}", projection.head()) as advance:
-            position = projection.rebuild(advance)
-        status = projection.status()
+            group = ProjectionGroup(service.store, members, batch_size)
+            with position_bar(f"rebuilding {', '.join(chosen)}", group.head()) as advance:
+                position = group.rebuild(advance)
+        statuses = [member.status() for member in members]
     finally:
         service.close()
-    _emit(fmt, {"rebuilt": name, **status}, f"rebuilt {name} up to position {position}")
+    text = f"rebuilt {', '.join(chosen)} up to position {position}"
+    if len(members) == 1 and not everything:
+        _emit(fmt, {"rebuilt": chosen[0], **statuses[0]}, text)
+    else:
+        _emit(fmt, {"rebuilt": statuses}, text)
+
+
+def _projection(service: Service, name: str, batch_size: int) -> LedgerProjection | ProjectionRunner:
+    if name == LEDGER:
+        return LedgerProjection(service.store, batch_size=batch_size)
+    return _runner(service, name, batch_size)
 
 
 @projections.command("verify")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,6 +11,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from projections import json_text
 from projections.read_model import DocChange, Document
 
 _TABLES = (
@@ -114,11 +114,7 @@ class Encoded:
 
 
 def encode(changes: Sequence[DocChange]) -> Encoded:
-    upserts = [
-        (c.kind, c.key, c.part, c.sort, json.dumps(c.doc, sort_keys=True, ensure_ascii=False))
-        for c in changes
-        if c.doc is not None
-    ]
+    upserts = [(c.kind, c.key, c.part, c.sort, json_text.dumps(c.doc)) for c in changes if c.doc is not None]
     return Encoded(upserts, [(c.kind, c.key) for c in changes if c.doc is None])
 
 
@@ -132,24 +128,25 @@ class _Queries:
         if not kinds:
             return
         for kind, key, doc in self._select(_STATE, projection, *kinds, kinds=len(kinds)):
-            yield kind, key, json.loads(doc)
+            yield kind, key, json_text.loads(doc)
 
     def get(self, projection: str, kind: str, key: str) -> Document | None:
         rows = self._select(_GET, projection, kind, key)
-        return json.loads(rows[0][0]) if rows else None
+        return json_text.loads(rows[0][0]) if rows else None
 
     def kind(self, projection: str, kind: str) -> list[tuple[str, Document]]:
-        return [(key, json.loads(doc)) for key, doc in self._select(_KIND, projection, kind)]
+        return [(key, json_text.loads(doc)) for key, doc in self._select(_KIND, projection, kind)]
 
     def part(
         self, projection: str, kind: str, part: str, since: str = "", until: str = SORT_END
     ) -> list[tuple[str, Document]]:
         rows = self._select(_PART, projection, kind, part, since, until)
-        return [(key, json.loads(doc)) for key, doc in rows]
+        return [(key, json_text.loads(doc)) for key, doc in rows]
 
     def page(self, projection: str, kind: str, after: str, limit: int) -> list[tuple[str, Document]]:
         """Documents of a kind in key order, `limit` at a time after the key given."""
-        return [(key, json.loads(doc)) for key, doc in self._select(_PAGE, projection, kind, after, limit)]
+        rows = self._select(_PAGE, projection, kind, after, limit)
+        return [(key, json_text.loads(doc)) for key, doc in rows]
 
     def everything(self, projection: str) -> list[Row]:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in self._select(_ALL, projection)]

@@ -14,6 +14,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.pay_history import Line
+from projections import json_text
 
 # One row per projection in the library's tracking table: the key names the projection.
 LEDGER_TRACKING = "salesledger.ledger"
@@ -111,14 +112,14 @@ def _snapshot(
         by_period.setdefault(row[0], []).append(_line(row))
     return LedgerSnapshot(
         position=position or 0,
-        facts=[(kind, key, json.loads(doc)) for kind, key, doc in facts],
-        closed=[(period, json.loads(doc), by_period.get(period, [])) for period, doc in closed],
+        facts=[(kind, key, json_text.loads(doc)) for kind, key, doc in facts],
+        closed=[(period, json_text.loads(doc), by_period.get(period, [])) for period, doc in closed],
     )
 
 
 def _writes(facts: list[FactRow], closed: ClosedChanges) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
-    fact_rows = [(kind, key, json.dumps(doc, sort_keys=True, ensure_ascii=False)) for kind, key, doc in facts]
-    closed_rows = [(period, json.dumps(doc, sort_keys=True)) for period, (doc, _) in closed.items()]
+    fact_rows = [(kind, key, json_text.dumps(doc)) for kind, key, doc in facts]
+    closed_rows = [(period, json_text.dumps(doc)) for period, (doc, _) in closed.items()]
     deletes = [(period,) for period in closed]
     line_rows = [
         _line_row(period, seq, line)

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, cast
 
 import structlog
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
+from adapters.gc_quiet import between_batches, quiet_gc
 from commands.store import EventStore
 from domain.ids import event_id
+from projections import json_text
 from projections.read_model import DocChange, ReadModel, final_documents
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 3
 Progress = Callable[[int, int], None]
+# A notification with its event, decoded once for every projection that folds it (None: not decoded,
+# or decoding failed; the projection decodes it itself, and retries, and parks it as it would alone).
+Shared = tuple[Notification, object | None]
 
 
 def open_doc_view(store: EventStore) -> DocView:
@@ -38,8 +44,13 @@ def checksum(rows: list[tuple[str, str, str, str, str]]) -> str:
 
 
 def _row(change: DocChange) -> tuple[str, str, str, str, str]:
-    doc = json.dumps(change.doc, sort_keys=True, ensure_ascii=False)
-    return (change.kind, change.key, change.part, change.sort, doc)
+    return (change.kind, change.key, change.part, change.sort, json_text.dumps(change.doc))
+
+
+def _canonical(row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
+    # Documents saved by an earlier version may be spelled differently (spaces): same JSON, same sum.
+    kind, key, part, sort, doc = row
+    return (kind, key, part, sort, json_text.dumps(json_text.loads(doc)))
 
 
 class ProjectionRunner:
@@ -82,9 +93,14 @@ class ProjectionRunner:
             topics=self.model.topics,
             inclusive_of_start=False,
         )
+        parked = self._fold([(notification, None) for notification in notifications])
+        position = notifications[-1].id if len(notifications) == self.batch_size else head
+        return position, parked
+
+    def _fold(self, items: Sequence[Shared]) -> list[Parked]:
         parked: list[Parked] = []
-        for notification in notifications:
-            error = self._apply(notification)
+        for notification, decoded in items:
+            error = self._apply(notification, decoded)
             if error is not None:
                 eid = event_id(notification.originator_id, notification.originator_version)  # type: ignore[arg-type]
                 parked.append((notification.id, eid, notification.topic, error, MAX_ATTEMPTS))
@@ -95,20 +111,42 @@ class ProjectionRunner:
                     topic=notification.topic,
                     error=error,
                 )
-        position = notifications[-1].id if len(notifications) == self.batch_size else head
-        return position, parked
+        return parked
 
-    def _apply(self, notification: Any) -> str | None:
+    def _apply(self, notification: Notification, decoded: object | None = None) -> str | None:
+        """Folds one event, decoded here unless it comes decoded; a failure is retried, decoding again."""
         error = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                self.model.apply(self.store.mapper.to_domain_event(notification), notification.id)
+                if decoded is None:
+                    decoded = self.store.mapper.to_domain_event(notification)
+                self.model.apply(decoded, notification.id)
             except Exception as failure:  # a read model must not stop on one bad event
+                decoded = None
                 error = f"{type(failure).__name__}: {failure}"
                 log.warning("projection.event_failed", projection=self.name, attempt=attempt, error=error)
             else:
                 return None
         return error
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return self.model.topics
+
+    def fold_shared(self, items: Sequence[Shared], end: int) -> Callable[[], None]:
+        """Folds the events of a batch read (and decoded) once for several projections: those of its
+        topics after its position. Returns the write of what it folded, up to `end`, to run next."""
+        wanted, after = frozenset(self.model.topics), self.position
+        mine = [item for item in items if item[0].id > after and (not wanted or item[0].topic in wanted)]
+        parked = self._fold(mine)
+        batch = encode(self.model.take_changes())
+        self.position = end
+        return partial(self.view.write, self.name, batch, parked, end)
+
+    def reset(self) -> None:
+        """Drops the saved read model and starts from an empty one."""
+        self.view.reset(self.name)
+        self.reload()
 
     def catch_up(
         self, *, save: bool = True, on_progress: Progress | None = None, max_batches: int | None = None
@@ -122,11 +160,12 @@ class ProjectionRunner:
         batches = 0
         writing: Future[int] | None = None
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-save") as writer:
+            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-save") as writer:
                 while True:
                     more = self.position < head and (max_batches is None or batches < max_batches)
                     if more:
                         batches += 1
+                        between_batches()
                         position, parked = self._fold_batch(head)
                         batch = encode(self.model.take_changes()) if save else None
                     if writing is not None:
@@ -161,8 +200,7 @@ class ProjectionRunner:
         return True
 
     def rebuild(self, on_progress: Progress | None = None) -> int:
-        self.view.reset(self.name)
-        self.reload()
+        self.reset()
         return self.catch_up(on_progress=on_progress)
 
     def status(self) -> dict[str, Any]:
@@ -193,5 +231,5 @@ class ProjectionRunner:
         finally:
             self.model, self.position = model, position
         replayed = checksum([_row(change) for change in final_documents(changes).values()])
-        saved = checksum(self.view.everything(self.name))
+        saved = checksum([_canonical(row) for row in self.view.everything(self.name)])
         return {"projection": self.name, "position": position, "saved": saved, "replayed": replayed}

@@ -83,7 +83,12 @@ def keyword_regex(keyword: str) -> str:
     phrase = keyword.rstrip("*").strip()
     body = r"\s+".join(re.escape(word) for word in phrase.split())
     if re.match(f"[{_WORD}]", phrase[0]):
-        body = f"(?<![{_WORD}]){body}"
+        # The word edge is checked after the first character, not before it: a pattern that starts
+        # with a character lets `re` skip ahead to where that character is, and one that starts with
+        # a lookbehind tries every position (measured: three times slower on call notes). The
+        # lookbehind spans that character and the one before it, so it asks the same question.
+        # A word character is never escaped, so the first character of `body` is the phrase's.
+        body = f"{body[0]}(?<![{_WORD}].){body[1:]}"
     if prefix:
         body += f"[{_WORD}]*"
     elif re.match(f"[{_WORD}]", phrase[-1]):

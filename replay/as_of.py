@@ -11,7 +11,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from commands.store import EventStore
-from projections.audit_trail import plain
+from projections.json_text import plain
 
 TimeAxis = Literal["business", "recorded"]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from commands.context import Context
 from commands.executor import Executor
 from domain.deal import Deal
-from projections.audit_trail import plain
+from projections.json_text import plain
 from replay.as_of import state_as_of
 from tests.conftest import FixedClock
 from tests.property.test_ledger_properties import execute, history, memory_store

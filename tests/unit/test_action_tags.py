@@ -6,11 +6,15 @@ matching, sentences that cancel a tag, and rule files refused with the field nam
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from adapters.config_files import DEFAULT_ACTION_TAGS, DEFAULT_TAG_KEYWORDS, load_config
-from domain.text_tags import TagRules, TextTagger
+from domain.text_tags import TagRules, TextTagger, keyword_regex
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +126,37 @@ def test_the_rule_set_digest_changes_with_the_rules() -> None:
     same = TagRules.model_validate({"tags": {"x": {"keywords": ["a"]}}})
     other = TagRules.model_validate({"tags": {"x": {"keywords": ["b"]}}})
     assert one.digest() == same.digest() != other.digest()
+
+
+def _edge_first_regex(keyword: str) -> str:
+    """How a keyword was compiled before its word edge moved after the first character: the reference
+    the faster form must agree with."""
+    prefix = keyword.endswith("*")
+    phrase = keyword.rstrip("*").strip()
+    body = r"\s+".join(re.escape(word) for word in phrase.split())
+    if re.match("[A-Za-z0-9_]", phrase[0]):
+        body = f"(?<![A-Za-z0-9_]){body}"
+    if prefix:
+        body += "[A-Za-z0-9_]*"
+    elif re.match("[A-Za-z0-9_]", phrase[-1]):
+        body += "(?![A-Za-z0-9_])"
+    return body
+
+
+_ALPHABET = "abcAB_1 -.\t价格ſKİ"
+
+
+@settings(max_examples=1000)
+@given(
+    st.text(_ALPHABET, min_size=1, max_size=8).filter(lambda k: k.rstrip("*").strip() != ""),
+    st.booleans(),
+    st.text(_ALPHABET, max_size=40),
+)
+def test_the_word_edge_after_the_first_character_matches_exactly_what_the_edge_before_it_did(
+    keyword: str, prefix: bool, text: str
+) -> None:
+    keyword = keyword.strip() + ("*" if prefix else "")
+    fast = re.compile(keyword_regex(keyword), re.IGNORECASE)
+    reference = re.compile(_edge_first_regex(keyword), re.IGNORECASE)
+    spans = [(m.start(), m.group()) for m in fast.finditer(text)]
+    assert spans == [(m.start(), m.group()) for m in reference.finditer(text)]

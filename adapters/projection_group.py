@@ -1,0 +1,126 @@
+"""Several projections folded in one pass over the store: each batch of notifications is read and
+decoded once and handed to every projection that wants it, instead of once per projection.
+
+Rebuilding every projection one after the other reads and decodes the whole history once for each of
+them (the audit trail alone takes every event); in one pass, decoding is paid once. Each projection
+still folds only its topics after its own position, and still saves each batch with its tracking
+position in one transaction, so a group that stops anywhere leaves every projection where a lone
+runner would have. The batch's writes run on another thread while the next batch folds.
+
+If a save finds another process already tracked a projection further (IntegrityError), the pass stops,
+every projection reloads its saved state, and each catches up alone: what they saved is consistent, and
+the lone runner knows how to go on from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+import structlog
+from eventsourcing.persistence import IntegrityError, Notification
+
+from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.projection_runner import Progress, Shared
+from commands.store import EventStore
+
+log = structlog.get_logger(__name__)
+
+
+class Member(Protocol):
+    name: str
+    position: int
+
+    @property
+    def topics(self) -> tuple[str, ...]: ...
+
+    def fold_shared(self, items: Sequence[Shared], end: int) -> Callable[[], None]: ...
+
+    def reload(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def catch_up(self) -> int: ...
+
+
+def _write_all(writes: list[Callable[[], None]]) -> None:
+    for write in writes:
+        write()
+
+
+class ProjectionGroup:
+    def __init__(self, store: EventStore, members: Sequence[Member], batch_size: int = 2000) -> None:
+        if not members:
+            raise ValueError("members: a group needs at least one projection")
+        if batch_size < 1:
+            raise ValueError("batch_size: must be at least 1")
+        self.store = store
+        self.members = list(members)
+        self.batch_size = batch_size
+        # One read serves them all: every topic if one of them reads every event.
+        wanted = [member.topics for member in self.members]
+        self.topics: tuple[str, ...] | None = (
+            None if any(not topics for topics in wanted) else tuple(sorted({t for ts in wanted for t in ts}))
+        )
+
+    @property
+    def position(self) -> int:
+        return min(member.position for member in self.members)
+
+    def head(self) -> int:
+        return self.store.recorder.max_notification_id() or 0
+
+    def rebuild(self, on_progress: Progress | None = None) -> int:
+        for member in self.members:
+            member.reset()
+        return self.catch_up(on_progress)
+
+    def catch_up(self, on_progress: Progress | None = None) -> int:
+        head = self.head()
+        try:
+            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="group-save") as writer:
+                self._pass(head, writer, on_progress)
+        except IntegrityError:
+            log.warning("projection_group.tracked_elsewhere", members=[m.name for m in self.members])
+            for member in self.members:
+                member.reload()
+            for member in self.members:
+                member.catch_up()
+        except BaseException:
+            # What was folded but not saved is lost: every projection starts again from what it saved.
+            for member in self.members:
+                member.reload()
+            raise
+        return self.position
+
+    def _pass(self, head: int, writer: ThreadPoolExecutor, on_progress: Progress | None) -> None:
+        writing: Future[None] | None = None
+        written = self.position
+        while (start := self.position) < head:
+            between_batches()
+            notifications = self.store.recorder.select_notifications(
+                start=start,
+                limit=self.batch_size,
+                stop=head,
+                topics=self.topics or (),
+                inclusive_of_start=False,
+            )
+            end = notifications[-1].id if len(notifications) == self.batch_size else head
+            items = [(notification, self._decoded(notification)) for notification in notifications]
+            writes = [member.fold_shared(items, end) for member in self.members if member.position < end]
+            if writing is not None:
+                writing.result()
+                if on_progress is not None:
+                    on_progress(written, head)
+            writing, written = writer.submit(_write_all, writes), end
+        if writing is not None:
+            writing.result()
+            if on_progress is not None:
+                on_progress(written, head)
+
+    def _decoded(self, notification: Notification) -> object | None:
+        try:
+            return self.store.mapper.to_domain_event(notification)
+        except Exception:  # each projection decodes it again itself, and parks it or halts, as alone
+            return None
