@@ -167,19 +167,19 @@ def run_command(
 ) -> None:
     """Follow the store live, every projection (or the named ones) side by side."""
     service = bootstrap(ctx.obj["db"])
-    chosen = list(names) or _names(service)
-    supervisor = Supervisor(
-        [
-            Supervised(
-                n,
-                LedgerProjection(service.store, batch_size)
-                if n == LEDGER
-                else _runner(service, n, batch_size),
-            )
-            for n in chosen
-        ],
-        waiter_factory=lambda: EventWaiter(service.store),
-    )
+    chosen = list(dict.fromkeys(names)) or _names(service)
+    followers = []
+    if LEDGER in chosen:
+        # Supervised apart: the ledger halts on a fact it cannot fold, the read models go on.
+        followers.append(Supervised(LEDGER, LedgerProjection(service.store, batch_size)))
+    models = [name for name in chosen if name != LEDGER]
+    if len(models) == 1:
+        followers.append(Supervised(models[0], _runner(service, models[0], batch_size)))
+    elif models:
+        # Read models follow the store in one pass: each new event is read and decoded once for all.
+        runners = [_runner(service, name, batch_size) for name in models]
+        followers.append(Supervised("+".join(models), ProjectionGroup(service.store, runners, batch_size)))
+    supervisor = Supervisor(followers, waiter_factory=lambda: EventWaiter(service.store))
     stderr.print(f"following {', '.join(chosen)}", style="dim")
     try:
         supervisor.run(poll, until_head=until_head)

@@ -223,6 +223,10 @@ class PostgresDocView(_Queries, PostgresTrackingRecorder):
         # One statement may not change a row twice: the last upsert of a key wins, as it did one by one.
         latest = {(row[0], row[1]): row for row in batch.upserts}
         with self.datastore.transaction(commit=True) as curs:
+            # A read model is derived from the store: if the server crashes before this commit reaches
+            # the disk, the documents and the tracking position are lost together, and the fold resumes
+            # from the position before. So the commit need not wait for the flush.
+            curs.execute("SET LOCAL synchronous_commit TO OFF")
             self._insert_tracking(curs, Tracking(tracking_name(projection), position))
             if latest:
                 columns = [list(column) for column in zip(*latest.values(), strict=True)]

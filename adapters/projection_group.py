@@ -71,6 +71,10 @@ class ProjectionGroup:
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
 
+    def reload(self) -> None:
+        for member in self.members:
+            member.reload()
+
     def rebuild(self, on_progress: Progress | None = None) -> int:
         for member in self.members:
             member.reset()
@@ -83,14 +87,12 @@ class ProjectionGroup:
                 self._pass(head, writer, on_progress)
         except IntegrityError:
             log.warning("projection_group.tracked_elsewhere", members=[m.name for m in self.members])
-            for member in self.members:
-                member.reload()
+            self.reload()
             for member in self.members:
                 member.catch_up()
         except BaseException:
             # What was folded but not saved is lost: every projection starts again from what it saved.
-            for member in self.members:
-                member.reload()
+            self.reload()
             raise
         return self.position
 

@@ -15,7 +15,8 @@ log = structlog.get_logger(__name__)
 
 
 class Follower(Protocol):
-    position: int
+    @property
+    def position(self) -> int: ...
 
     def catch_up(self) -> int: ...
 
