@@ -32,12 +32,12 @@ _WORD = "A-Za-z0-9_"
 _SENTENCE_END = re.compile(r"(?<=[!?;。\n])|(?<=\.)(?=\s|$)")
 
 
-def _normal(text: str) -> str:
+def normal_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
 def _keyword(text: str) -> str:
-    keyword = _normal(text).strip()
+    keyword = normal_text(text).strip()
     if not keyword.rstrip("*").strip():
         raise ValueError("a keyword needs at least one character besides '*'")
     return keyword
@@ -126,7 +126,13 @@ class TextTagger:
         """Each tag found, with the phrases that fired it (lower-cased, distinct, in order of appearance)."""
         if not text:
             return {}
-        normal = _normal(text)
+        return self.tags_of_normal(normal_text(text))
+
+    def tags_of_normal(self, normal: str) -> dict[str, list[str]]:
+        """`tags` of text already NFKC-normalised (`normal_text`): several rule sets reading one text
+        normalise it once."""
+        if not normal:
+            return {}
         sentences = _Sentences(normal)
         found: dict[str, list[str]] = {}
         for rule in self._compiled:

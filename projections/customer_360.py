@@ -26,7 +26,7 @@ from domain.deal import Deal
 from domain.ids import event_id
 from domain.order import Order
 from domain.periods import period_of
-from domain.text_tags import TextTagger
+from domain.text_tags import TextTagger, normal_text
 from projections.read_model import Changes, DocChange, Document, instant_key, topic_of
 
 CUSTOMER_360 = "customer360"
@@ -122,6 +122,9 @@ class Customer360:
         self.changes = Changes()
         self._dirty: set[str] = set()
         self._profiles: set[str] = set()
+        self._topics: dict[type, str] = {}
+        # Each customer's latest activity instant, so an activity compares instants, not text.
+        self._last_activity: dict[str, datetime] = {}
         self._handlers: dict[str, Callable[[Any, str], None]] = {
             "domain.customer:Customer.Registered": self._registered,
             "domain.customer:Customer.Tagged": self._tagged,
@@ -143,7 +146,9 @@ class Customer360:
     # Every handler looks everything up before it changes anything: an event that fails is retried.
 
     def apply(self, event: Any, position: int) -> None:
-        handler = self._handlers.get(topic_of(event))
+        cls = type(event)
+        topic = self._topics.get(cls) or self._topics.setdefault(cls, topic_of(event))
+        handler = self._handlers.get(topic)
         if handler is None:
             return
         if self.rules_in_use is None:
@@ -263,8 +268,10 @@ class Customer360:
         customer_id, _ = self._deals[deal_id]
         text = "\n".join(t for t in (e.note, e.transcript) if t)
         kind = str(e.kind)
-        action = self._write_activity(customer_id, deal_id, e.rep_id, kind, e.occurred_at, eid, e.note, text)
-        period = period_of(e.occurred_at)
+        at = e.occurred_at
+        instant = instant_key(at)
+        action = self._write_activity(customer_id, deal_id, e.rep_id, kind, at, instant, eid, e.note, text)
+        period = period_of(at)
         self.changes.put(
             "activity_tags",
             eid,
@@ -274,18 +281,21 @@ class Customer360:
                 "rep_id": e.rep_id,
                 "period": period,
                 "kind": kind,
-                "occurred_at": e.occurred_at.isoformat(),
+                "occurred_at": at.isoformat(),
                 "tags": sorted(action),
             },
             part=rep_part(e.rep_id),
-            sort=f"{period}:{instant_key(e.occurred_at)}",
+            sort=f"{period}:{instant}",
         )
 
     def _demo_report(self, e: Any, eid: str) -> None:
         # A demo report's notes are meeting notes about the customer: read like an activity's.
         deal_id = self._uuids[e.originator_id]
         customer_id, _ = self._deals[deal_id]
-        self._write_activity(customer_id, deal_id, None, "demo_report", e.occurred_at, eid, e.notes, e.notes)
+        at = e.occurred_at
+        self._write_activity(
+            customer_id, deal_id, None, "demo_report", at, instant_key(at), eid, e.notes, e.notes
+        )
 
     def _write_activity(
         self,
@@ -294,20 +304,27 @@ class Customer360:
         rep_id: str | None,
         kind: str,
         occurred_at: datetime,
+        instant: str,
         eid: str,
         note: str | None,
         text: str,
     ) -> dict[str, list[str]]:
-        action = self.action_tags.tags(text)
+        normal = normal_text(text) if text else ""
+        action = self.action_tags.tags_of_normal(normal)
         summary = self.customers[customer_id]["activities"]
         summary["count"] += 1
-        last = summary["last_at"]
-        if last is None or datetime.fromisoformat(last) < occurred_at:
+        last = self._last_activity.get(customer_id)
+        if last is None and summary["last_at"] is not None:
+            # A customer loaded back from its document.
+            last = self._last_activity[customer_id] = datetime.fromisoformat(summary["last_at"])
+        if last is None or last < occurred_at:
+            self._last_activity[customer_id] = occurred_at
             summary["last_at"] = occurred_at.isoformat()
-        counts = summary["action_tags"]
-        for tag in action:
-            counts[tag] = counts.get(tag, 0) + 1
-        summary["action_tags"] = dict(sorted(counts.items()))
+        if action:
+            counts = summary["action_tags"]
+            for tag in action:
+                counts[tag] = counts.get(tag, 0) + 1
+            summary["action_tags"] = dict(sorted(counts.items()))
         self._dirty.add(customer_id)
         self.changes.put(
             "activity",
@@ -321,10 +338,10 @@ class Customer360:
                 "note": note,
                 "text_chars": len(text),
                 "action_tags": action,
-                "keyword_tags": self.keyword_tags.tags(text),
+                "keyword_tags": self.keyword_tags.tags_of_normal(normal),
             },
             part=customer_part(customer_id),
-            sort=f"{instant_key(occurred_at)}:{eid}",
+            sort=f"{instant}:{eid}",
         )
         return action
 

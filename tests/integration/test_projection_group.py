@@ -176,3 +176,18 @@ def test_rebuild_all_from_the_command_line(database_url: str, tmp_path: Path) ->
     neither = salesledger(database_url, "projections", "rebuild")
     assert neither.returncode == 2
     assert "name a projection or pass --all" in neither.stderr
+
+
+def test_every_read_model_stopped_and_resumed_from_its_documents_ends_as_a_replay(
+    store: EventStore, executor: Executor
+) -> None:
+    head = _simulated(store, executor)
+    for name, first in _runners(store, 17).items():
+        first.reset()
+        first.catch_up(max_batches=5)
+        assert first.position > 0, name
+        # A new process: the fold goes on from the state it loads back from the saved documents.
+        resumed = _runners(store, 23)[name]
+        assert resumed.catch_up() == head
+        checked = resumed.verify()
+        assert checked["saved"] == checked["replayed"], name
