@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from adapters.audit_entries import RecordedLinks
 from adapters.doc_view import DocView
 from commands.store import EventStore
 from domain.ids import event_id
@@ -30,6 +31,7 @@ def verify_chain(
     store: EventStore, view: DocView, on_progress: Callable[[int, int], None] | None = None
 ) -> ChainCheck:
     head = view.position("audit")
+    links = RecordedLinks(view)
     previous, position, checked = GENESIS, 0, 0
     while position < head:
         notifications = store.recorder.select_notifications(
@@ -37,23 +39,21 @@ def verify_chain(
         )
         if not notifications:
             break
-        recorded = dict(view.page("audit", "entry", f"{position:012d}", BATCH))
         for notification in notifications:
-            key = f"{notification.id:012d}"
-            entry = recorded.get(key)
-            if entry is None:
-                return ChainCheck(checked, notification.id, "no audit entry recorded for this position")
+            recorded = links.at(notification.id)
+            if recorded is None:
+                return ChainCheck(checked, notification.id, "no audit link recorded for this position")
             try:
                 event = store.mapper.to_domain_event(notification)
             except Exception as failure:  # a stored event that no longer decodes is itself a finding
                 return ChainCheck(checked, notification.id, f"stored event does not decode: {failure}")
             eid = event_id(event.originator_id, event.originator_version)
             digest = link(previous, notification.id, eid, topic_of(event), encoded_payload(event))
-            if digest != entry["hash"] or entry["previous_hash"] != previous:
+            if digest != recorded:
                 return ChainCheck(
                     checked,
                     notification.id,
-                    f"hash {digest[:16]}… recomputed from the store, {entry['hash'][:16]}… recorded",
+                    f"hash {digest[:16]}… recomputed from the store, {recorded[:16]}… recorded",
                 )
             previous, checked = digest, checked + 1
         position = notifications[-1].id

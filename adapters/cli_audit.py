@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from adapters.audit_entries import trail
 from adapters.audit_verify import verify_chain
 from adapters.bootstrap import bootstrap
 from adapters.cli_options import FORMAT
@@ -76,7 +77,7 @@ def show_command(
     service = bootstrap(ctx.obj["db"])
     try:
         runner = caught_up(service, "audit")
-        entries = [doc for _, doc in runner.view.part("audit", "entry", f"{subject}:{subject_id}")]
+        entries = trail(service.store, runner.view, subject, subject_id)
         if not entries:
             raise click.ClickException(f"{subject}_id: no {subject} {subject_id!r} in the history")
         state = None

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from adapters.audit_entries import trail as subject_trail
 from adapters.audit_verify import verify_chain
 from adapters.cli_audit import AGGREGATES, SUBJECTS
 from adapters.http_auth import Guarded
@@ -62,7 +63,7 @@ def trail(
     `as_of`, only the events by then and the aggregate's state at that instant."""
     Rows(guard, context.directory).audit_subject(subject, subject_id)
     view, position = context.reads.docs("audit", min_position)
-    entries = [doc for _, doc in view.part("audit", "entry", f"{subject}:{subject_id}")]
+    entries = subject_trail(context.service.store, view, subject, subject_id)
     if not entries:
         raise NotFound("subject_id", f"no {subject} {subject_id!r} in the history")
     state = None

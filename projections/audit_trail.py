@@ -1,6 +1,13 @@
 """The audit trail: every event under its subject (deal, customer, rep, order, period, ...), with
 actor, business and recorded time and what it changed, chained by a hash through store order so
-that any later edit of the stored history shows."""
+that any later edit of the stored history shows.
+
+The read model keeps what the store does not: the subject each aggregate belongs to (named by its
+creation event) and the hash of every event's link in the chain, in segments of SEGMENT positions. A
+subject's trail is read from the store itself — its aggregates' events with their positions — next to
+the recorded hashes (adapters/audit_entries.py). It once kept a copy of every event as a document: that
+doubled the store, and rebuilding it took three times as long as reading the store.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ from projections import json_text
 from projections.read_model import Changes, DocChange, Document, topic_of
 
 GENESIS = "0" * 64
+# Positions per `links` document: a trail's hashes are a read or two; a rebuild writes few documents.
+SEGMENT = 1000
 BASE_FIELDS = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 # Creation events name their subject; every later event of the aggregate inherits it.
 SUBJECT_OF_CREATION = {
@@ -30,6 +39,14 @@ SINGLETONS = {
 }
 # Who acted, by the first of these fields the event has.
 ACTOR_FIELDS = ("rep_id", "approved_by", "owner_rep_id", "department")
+
+
+def segment_key(position: int) -> str:
+    return f"{position // SEGMENT:012d}"
+
+
+def subject_part(kind: str, key: str) -> str:
+    return f"{kind}:{key}"
 
 
 def encoded_payload(event: Any) -> bytes:
@@ -69,67 +86,54 @@ class AuditTrail:
         self.head: tuple[int, str] = (0, GENESIS)
         self.changes = Changes()
         self._topics: dict[type, str] = {}
+        # The segment the head is in: its positions and their hashes, in order.
+        self._segment = -1
+        self._positions: list[int] = []
+        self._hashes: list[str] = []
 
     def apply(self, event: Any, position: int) -> None:
         cls = type(event)
         topic = self._topics.get(cls) or self._topics.setdefault(cls, topic_of(event))
-        # Encoded once: the same bytes make the hash and, parsed back, the entry's "changes".
-        encoded = encoded_payload(event)
-        body: Document = json_text.loads(encoded)
         originator = str(event.originator_id)
         eid = f"{originator}:{event.originator_version}"
-        kind, key = self._subject(topic, originator, body)
-        previous = self.head[1]
-        digest = link(previous, position, eid, topic, encoded)
-        actor = None
-        for name in ACTOR_FIELDS:
-            value = body.get(name)
-            if value is not None:
-                actor = str(value)
-                break
-        entry = {
-            "position": position,
-            "event_id": eid,
-            "type": topic.split(":", 1)[1],
-            "subject": kind,
-            "subject_id": key,
-            "actor": actor,
-            "occurred_at": body.get("occurred_at"),
-            "recorded_at": event.timestamp.isoformat(),
-            "changes": body,
-            "previous_hash": previous,
-            "hash": digest,
-        }
-        sort = f"{position:012d}"
-        pending = self.changes.pending
-        pending[("entry", sort)] = DocChange("entry", sort, entry, f"{kind}:{key}", sort)
-        if kind == "periods" and "period" in body:
-            # A period's own trail: closes and reruns, under the period they concern.
-            self.changes.put("entry", f"{sort}:period", entry, part=f"period:{body['period']}", sort=sort)
+        digest = link(self.head[1], position, eid, topic, encoded_payload(event))
+        if originator not in self.subjects:
+            self._new_subject(topic, originator, event)
+        segment = position // SEGMENT
+        if segment != self._segment:
+            self._put_segment()
+            self._segment, self._positions, self._hashes = segment, [], []
+        self._positions.append(position)
+        self._hashes.append(digest)
         self.head = (position, digest)
 
-    def _subject(self, topic: str, originator: str, body: Document) -> tuple[str, str]:
-        known = self.subjects.get(originator)
-        if known is not None:
-            return known
+    def _new_subject(self, topic: str, originator: str, event: Any) -> None:
         if topic in SUBJECT_OF_CREATION:
             kind, field = SUBJECT_OF_CREATION[topic]
-            subject = (kind, str(body[field]))
+            subject = (kind, str(json_text.plain(getattr(event, field))))
         elif topic in SINGLETONS:
             subject = SINGLETONS[topic]
         else:
             subject = ("aggregate", originator)
-        if subject[0] != "command":
-            # A command receipt has one event ever: no later event needs to find its subject.
-            self.subjects[originator] = subject
-            self.changes.put("subject", originator, {"kind": subject[0], "key": subject[1]})
-        return subject
+        if subject[0] == "command":
+            return  # a command receipt has one event ever, and no trail of its own to look up
+        self.subjects[originator] = subject
+        kind, key = subject
+        self.changes.put("subject", originator, {"kind": kind, "key": key}, part=subject_part(kind, key))
+
+    def _put_segment(self) -> None:
+        if self._positions:
+            doc = {"positions": list(self._positions), "hashes": list(self._hashes)}
+            self.changes.put("links", f"{self._segment:012d}", doc)
 
     def take_changes(self) -> list[DocChange]:
-        # The chain's head is saved once a batch, with the batch's last entry.
         position, digest = self.head
         if position:
-            self.changes.put("chain", "head", {"position": position, "hash": digest})
+            self._put_segment()
+            # The open segment rides with the head, so a restarted fold goes on filling it.
+            chain = {"position": position, "hash": digest, "segment": self._segment}
+            segment = {"positions": list(self._positions), "hashes": list(self._hashes)}
+            self.changes.put("chain", "head", {**chain, **segment})
         return self.changes.take()
 
     def load(self, kind: str, key: str, doc: Document) -> None:
@@ -137,3 +141,6 @@ class AuditTrail:
             self.subjects[key] = (doc["kind"], doc["key"])
         elif kind == "chain":
             self.head = (int(doc["position"]), str(doc["hash"]))
+            self._segment = int(doc["segment"])
+            self._positions = [int(p) for p in doc["positions"]]
+            self._hashes = [str(h) for h in doc["hashes"]]

@@ -73,11 +73,20 @@ def test_verify_names_the_first_altered_position(imported: str) -> None:
     assert intact.returncode == 0, intact.stderr
     assert json.loads(intact.stdout)["intact"] is True
 
-    target = audit(imported, "deal", "d-003")["events"][2]["position"]
+    before = audit(imported, "deal", "d-003")["events"]
+    assert all(e["intact"] for e in before)
+    # Each entry carries its link: the previous entry's hash when it is the chain's previous event.
+    assert all(e["hash"] and len(e["previous_hash"]) == 64 for e in before)
+    target = before[2]["position"]
     _tamper(imported, target)
     broken = salesledger(imported, "audit", "verify", "--format", "json")
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["first_difference"] == target
+    # The trail reads the edited event from the store, and says its link no longer holds.
+    after = audit(imported, "deal", "d-003")["events"]
+    assert [e["position"] for e in after if not e["intact"]] == [target]
+    assert after[2]["changes"] != before[2]["changes"]
+    assert [e["hash"] for e in after] == [e["hash"] for e in before]
 
 
 def _altered(state: bytes) -> bytes:

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from projections import json_text
-from projections.audit_trail import GENESIS, AuditTrail, chain, encoded_payload, link, payload
+from projections.audit_trail import GENESIS, SEGMENT, AuditTrail, chain, encoded_payload, link, payload
 from projections.json_text import plain
 
 json_values = st.recursive(
@@ -73,7 +73,7 @@ def _reference(previous: str, position: int, eid: str, topic: str, body: dict[st
     return hashlib.sha256(f"{previous}{canonical}".encode()).hexdigest()
 
 
-def test_each_entry_links_to_the_one_before_with_the_documented_hash() -> None:
+def test_each_link_chains_the_one_before_with_the_documented_hash() -> None:
     events = [
         _event(
             1,
@@ -86,10 +86,12 @@ def test_each_entry_links_to_the_one_before_with_the_documented_hash() -> None:
             ids={uuid4(), uuid4()},
         ),
         _event(2, deal_id="d-1", rep_id=None, approved_by="m-1", shares=(Decimal("0.5"), Decimal("0.5"))),
+        _event(3, deal_id="d-1", note="next segment"),
     ]
     trail = AuditTrail()
-    previous = GENESIS
-    for position, event in zip((3, 9), events, strict=True):
+    previous, hashes = GENESIS, []
+    positions = (3, 9, SEGMENT + 4)
+    for position, event in zip(positions, events, strict=True):
         trail.apply(event, position)
         body = {
             k: plain(v)
@@ -100,24 +102,40 @@ def test_each_entry_links_to_the_one_before_with_the_documented_hash() -> None:
         eid = f"{event.originator_id}:{event.originator_version}"
         expected = _reference(previous, position, eid, "domain.deal:Deal.NoteAdded", body)
         assert chain(previous, position, eid, "domain.deal:Deal.NoteAdded", body) == expected
-        saved = trail.changes.pending[("entry", f"{position:012d}")].doc
-        assert saved is not None
-        entry = saved
-        assert (entry["hash"], entry["previous_hash"], entry["changes"]) == (expected, previous, body)
+        assert trail.head == (position, expected)
         previous = expected
-    assert entry["actor"] == "m-1"
-    head = {c.key: c.doc for c in trail.take_changes() if c.kind == "chain"}
-    assert head == {"head": {"position": 9, "hash": previous}}
+        hashes.append(expected)
+    saved = {(c.kind, c.key): c.doc for c in trail.take_changes()}
+    # Positions in segments of SEGMENT; the head carries the open one.
+    assert saved[("links", f"{0:012d}")] == {"positions": [3, 9], "hashes": hashes[:2]}
+    assert saved[("links", f"{1:012d}")] == {"positions": [SEGMENT + 4], "hashes": hashes[2:]}
+    assert saved[("chain", "head")] == {
+        "position": SEGMENT + 4,
+        "hash": hashes[2],
+        "segment": 1,
+        "positions": [SEGMENT + 4],
+        "hashes": hashes[2:],
+    }
+    # The first event of an aggregate that is not its creation names no subject: "aggregate".
+    subject = saved[("subject", str(events[0].originator_id))]
+    assert subject == {"kind": "aggregate", "key": str(events[0].originator_id)}
+
+    # A fold restarted from what was saved goes on filling the open segment.
+    again = AuditTrail()
+    for (kind, key), doc in saved.items():
+        if kind in again.state_kinds and doc is not None:
+            again.load(kind, key, doc)
+    again.apply(_event(4, deal_id="d-1"), SEGMENT + 7)
+    reloaded = {(c.kind, c.key): c.doc for c in again.take_changes()}
+    assert reloaded[("links", f"{1:012d}")]["positions"] == [SEGMENT + 4, SEGMENT + 7]  # type: ignore[index]
 
 
 def test_an_integer_beyond_64_bits_hashes_exactly_as_the_standard_library_spells_it() -> None:
     event = _event(1, deal_id="d-1", counter=2**70)
     trail = AuditTrail()
     trail.apply(event, 1)
-    entry = trail.changes.pending[("entry", f"{1:012d}")].doc
-    assert entry is not None
     eid = f"{event.originator_id}:1"
     body = {"counter": 2**70, "deal_id": "d-1"}
     expected = _reference(GENESIS, 1, eid, "domain.deal:Deal.NoteAdded", body)
-    assert entry["hash"] == expected
+    assert trail.head == (1, expected)
     assert link(GENESIS, 1, eid, "domain.deal:Deal.NoteAdded", encoded_payload(event)) == expected
