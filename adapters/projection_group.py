@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Protocol
 
 import structlog
@@ -23,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 
 from adapters.gc_quiet import between_batches, quiet_gc
 from adapters.projection_runner import Progress, Shared
+from adapters.read_ahead import ReadAhead
 from commands.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -83,8 +85,12 @@ class ProjectionGroup:
     def catch_up(self, on_progress: Progress | None = None) -> int:
         head = self.head()
         try:
-            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="group-save") as writer:
-                self._pass(head, writer, on_progress)
+            with (
+                quiet_gc(),
+                ThreadPoolExecutor(1, thread_name_prefix="group-save") as writer,
+                ThreadPoolExecutor(1, thread_name_prefix="group-read") as reader,
+            ):
+                self._pass(head, writer, ReadAhead(reader, partial(self._read, head=head)), on_progress)
         except IntegrityError:
             log.warning("projection_group.tracked_elsewhere", members=[m.name for m in self.members])
             self.reload()
@@ -96,19 +102,29 @@ class ProjectionGroup:
             raise
         return self.position
 
-    def _pass(self, head: int, writer: ThreadPoolExecutor, on_progress: Progress | None) -> None:
-        writing: Future[None] | None = None
-        written = self.position
-        while (start := self.position) < head:
-            between_batches()
-            notifications = self.store.recorder.select_notifications(
+    def _read(self, start: int, head: int) -> list[Notification]:
+        return list(
+            self.store.recorder.select_notifications(
                 start=start,
                 limit=self.batch_size,
                 stop=head,
                 topics=self.topics or (),
                 inclusive_of_start=False,
             )
-            end = notifications[-1].id if len(notifications) == self.batch_size else head
+        )
+
+    def _pass(
+        self, head: int, writer: ThreadPoolExecutor, ahead: ReadAhead, on_progress: Progress | None
+    ) -> None:
+        writing: Future[None] | None = None
+        written = self.position
+        while (start := self.position) < head:
+            between_batches()
+            notifications = ahead.take(start)
+            full = len(notifications) == self.batch_size
+            end = notifications[-1].id if full else head
+            if full:
+                ahead.prefetch(end)
             items = [(notification, self._decoded(notification)) for notification in notifications]
             writes = [member.fold_shared(items, end) for member in self.members if member.position < end]
             if writing is not None:

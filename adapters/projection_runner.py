@@ -16,10 +16,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
 from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.read_ahead import ReadAhead
 from commands.store import EventStore
 from domain.ids import event_id
 from projections import json_text
-from projections.read_model import DocChange, ReadModel, final_documents
+from projections.read_model import DocChange, ReadModel, StaleReadModel, final_documents
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 3
@@ -76,8 +77,14 @@ class ProjectionRunner:
 
     def reload(self) -> None:
         model = self.factory()
-        for kind, key, doc in self.view.state(self.name, model.state_kinds):
-            model.load(kind, key, doc)
+        try:
+            for kind, key, doc in self.view.state(self.name, model.state_kinds):
+                model.load(kind, key, doc)
+        except StaleReadModel as stale:
+            # Saved by an earlier version in a form this one does not read: fold it again from the store.
+            log.warning("projection.rebuilding_stale", projection=self.name, reason=str(stale))
+            self.view.reset(self.name)
+            model = self.factory()
         self.model = model
         self.position = self.view.position(self.name)
         self.stale = False
@@ -85,14 +92,19 @@ class ProjectionRunner:
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
 
-    def _fold_batch(self, head: int) -> tuple[int, list[Parked]]:
-        notifications = self.store.recorder.select_notifications(
-            start=self.position,
-            limit=self.batch_size,
-            stop=head,
-            topics=self.model.topics,
-            inclusive_of_start=False,
+    def _read(self, start: int, head: int) -> list[Notification]:
+        return list(
+            self.store.recorder.select_notifications(
+                start=start,
+                limit=self.batch_size,
+                stop=head,
+                topics=self.model.topics,
+                inclusive_of_start=False,
+            )
         )
+
+    def _fold_batch(self, head: int) -> tuple[int, list[Parked]]:
+        notifications = self._read(self.position, head)
         parked = self._fold([(notification, None) for notification in notifications])
         position = notifications[-1].id if len(notifications) == self.batch_size else head
         return position, parked
@@ -151,22 +163,33 @@ class ProjectionRunner:
     def catch_up(
         self, *, save: bool = True, on_progress: Progress | None = None, max_batches: int | None = None
     ) -> int:
-        # A batch is written by another thread while the next one folds: the database's work and the
-        # commit overlap with the fold's. Its documents are encoded first (the fold goes on changing
-        # them); the next batch is handed over only once the one before is saved.
+        # A batch is written by another thread while the next one folds, and the one after it is read
+        # by a third: the database's work and the commit overlap with the fold's. Its documents are
+        # encoded first (the fold goes on changing them); the next batch is handed over only once the
+        # one before is saved.
         if self.stale:
             self.reload()
         head = self.head()
         batches = 0
         writing: Future[int] | None = None
         try:
-            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-save") as writer:
+            with (
+                quiet_gc(),
+                ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-save") as writer,
+                ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read") as reader,
+            ):
+                ahead = ReadAhead(reader, partial(self._read, head=head))
                 while True:
                     more = self.position < head and (max_batches is None or batches < max_batches)
                     if more:
                         batches += 1
                         between_batches()
-                        position, parked = self._fold_batch(head)
+                        notifications = ahead.take(self.position)
+                        full = len(notifications) == self.batch_size
+                        position = notifications[-1].id if full else head
+                        if full and (max_batches is None or batches < max_batches):
+                            ahead.prefetch(position)
+                        parked = self._fold([(notification, None) for notification in notifications])
                         batch = encode(self.model.take_changes()) if save else None
                     if writing is not None:
                         written, writing = writing, None

@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from projections import json_text
-from projections.read_model import Changes, DocChange, Document, topic_of
+from projections.read_model import Changes, DocChange, Document, StaleReadModel, topic_of
 
 GENESIS = "0" * 64
 # Positions per `links` document: a trail's hashes are a read or two; a rebuild writes few documents.
@@ -140,6 +140,8 @@ class AuditTrail:
         if kind == "subject":
             self.subjects[key] = (doc["kind"], doc["key"])
         elif kind == "chain":
+            if "segment" not in doc:
+                raise StaleReadModel("audit: saved with an entry document per event; links replace them")
             self.head = (int(doc["position"]), str(doc["hash"]))
             self._segment = int(doc["segment"])
             self._positions = [int(p) for p in doc["positions"]]

@@ -27,6 +27,11 @@ class DocChange(NamedTuple):
     sort: str = ""
 
 
+class StaleReadModel(Exception):
+    """Raised by `load` for documents an earlier version of the read model saved in a form this one does
+    not read: the read model is rebuilt from the store instead."""
+
+
 class ReadModel(Protocol):
     name: str
     # Topics of the events the fold reads; empty means every event.

@@ -10,6 +10,10 @@ from datetime import datetime
 import psycopg
 import pytest
 
+from adapters.persistence import open_store
+from adapters.projection_runner import ProjectionRunner, open_doc_view
+from projections.audit_trail import AuditTrail
+from projections.read_model import DocChange
 from tests.cli import salesledger
 from tests.conftest import SCENARIOS
 
@@ -112,3 +116,26 @@ def _tamper(database_url: str, position: int) -> None:
         db.execute(
             f"UPDATE {table} SET state = %s WHERE notification_id = %s", (_altered(bytes(found[0])), position)
         )
+
+
+def test_an_audit_read_model_saved_by_an_earlier_version_is_rebuilt(database_url: str) -> None:
+    imported = salesledger(database_url, "import", str(HISTORY), "--format", "json")
+    assert json.loads(imported.stdout)["accepted"] == 218, imported.stderr
+    store = open_store(database_url)
+    try:
+        view = open_doc_view(store)
+        # What the audit read model saved before its links: an entry per event and a bare head.
+        entry = DocChange(
+            "entry", f"{40:012d}", {"position": 40, "hash": "a" * 64}, "deal:d-001", f"{40:012d}"
+        )
+        head = DocChange("chain", "head", {"position": 40, "hash": "a" * 64})
+        view.save("audit", [entry, head], [], 40)
+        runner = ProjectionRunner(store, view, AuditTrail)
+        assert runner.position == 0
+        assert view.everything("audit") == []
+        stored = store.recorder.max_notification_id()
+    finally:
+        store.close()
+    verified = salesledger(database_url, "audit", "verify", "--format", "json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["checked"] == stored
