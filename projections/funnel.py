@@ -4,12 +4,16 @@ A stay is a deal's time in one stage. Its entry puts it in a cohort (the period 
 then); the way it ends (advanced, regressed, lost) is counted on that cohort, and its length on the
 period it ended in, under the owner then. Each assignment of a deal to a rep is followed until the
 owner's first activity; the ones still waiting are indexed by deadline for the first-touch watcher.
+
+An event counts on several documents, and most documents are counted on by many events of a batch:
+the fold only notes which documents it changed, and makes their changes (keys, index) once a batch.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.deal import Deal
@@ -35,6 +39,9 @@ COUNTED = ("cell", "follow", "quality")
 EXITS = ("advanced", "regressed", "lost")
 OPEN = "~"  # sorts after every period
 
+# A counted document in memory: kind, period, by ("rep" or "team"), group, stage ("" but for cells).
+Counted = tuple[str, str, str, str, str]
+
 
 def new_doc(kind: str, period: str, by: str, group: str, stage: str = "") -> Document:
     if kind == "cell":
@@ -48,16 +55,19 @@ def new_doc(kind: str, period: str, by: str, group: str, stage: str = "") -> Doc
             "blocked": 0, "missing": {}, "template": {}}  # fmt: skip
 
 
-def key_of(kind: str, doc: Document) -> str:
-    return counted_key(kind, doc["period"], doc["by"], doc["group"], doc.get("stage", ""))
-
-
 def counted_key(kind: str, period: str, by: str, group: str, stage: str = "") -> str:
     return f"{period}|{by}:{group}|{stage}" if kind == "cell" else f"{period}|{by}:{group}"
 
 
-# A stage's rank by its name, without building the enum member on every put.
+# Stages and their ranks by name, without building the enum member on every event.
+_STAGES = {stage.value: stage for stage in Stage}
 _RANKS = {stage.value: stage.rank for stage in FUNNEL}
+
+
+def _stage(value: str) -> Stage:
+    stage = _STAGES.get(value)
+    # Not a stage at all: fails as the enum always did.
+    return Stage(value) if stage is None else stage
 
 
 def _rank(stage: str) -> int:
@@ -72,6 +82,24 @@ def index_of(kind: str, doc: Document) -> tuple[str, str]:
     return doc["period"], f"{doc['by']}:{doc['group']}{rank}"
 
 
+def stay_index(stay: Document) -> tuple[str, str, str]:
+    """Key, partition and sort key of a stay: by stage, then the period the stay ended in (open ones
+    last) and entry, so "in the stage at the end of P" reads only stays still open or ended after P."""
+    # An ISO instant begins with its own wall-clock year and month, as `period_of` has them.
+    ended = stay["ended_at"][:7] if stay["ended_at"] else OPEN
+    sort = f"{ended}|{fast_instant_key(datetime.fromisoformat(stay['entered_at']))}"
+    return f"{stay['deal_id']}|{stay['seq']:04d}", stay["stage"], sort
+
+
+def fast_instant_key(moment: datetime) -> str:
+    """`instant_key`, made by `isoformat` (strftime costs several times as much): the same text for
+    every year `isoformat` writes with four digits, the only ones strftime is sure to pad alike."""
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:
+        return instant_key(moment)
+    return f"{utc.replace(tzinfo=None).isoformat(timespec='microseconds')}Z"
+
+
 class FunnelHealth:
     name = NAME
     topics = TOPICS
@@ -80,10 +108,16 @@ class FunnelHealth:
     def __init__(self) -> None:
         self.reps: dict[str, Document] = {}
         self.deals: dict[str, Document] = {}
-        self.deal_ids: dict[Any, str] = {}
-        self.counted: dict[tuple[str, str], Document] = {}
+        # By the deal's originator id as a number: a UUID hashes and compares in Python, an int does not.
+        self.deal_ids: dict[int, str] = {}
+        self.counted: dict[Counted, Document] = {}
         self.policy = DEFAULT_GATE_POLICY
+        # Reps, the policy and first-touch deadlines; the documents below are noted as changed instead.
         self.changes = Changes()
+        self.changed_counted: dict[Counted, Document] = {}
+        self.changed_deals: dict[str, Document] = {}
+        # By the stay's deal and number: a stay is changed again as its deal goes on.
+        self.changed_stays: dict[tuple[str, int], Document] = {}
         folds: tuple[Callable[[Any], None], ...] = (
             self._onboarded,
             self._policy_published,
@@ -97,25 +131,40 @@ class FunnelHealth:
             self._first_touch_overdue,
         )
         self.handlers = dict(zip(TOPICS, folds, strict=True))
+        # The handler of each event class, so that its topic is spelled once, not once an event.
+        self.by_class: dict[type, Callable[[Any], None] | None] = {}
 
     def apply(self, event: Any, position: int) -> None:
-        handler = self.handlers.get(topic_of(event))
+        cls = type(event)
+        try:
+            handler = self.by_class[cls]
+        except KeyError:
+            handler = self.by_class[cls] = self.handlers.get(topic_of(event))
         if handler is not None:
             handler(event)
 
     def take_changes(self) -> list[DocChange]:
-        return self.changes.take()
+        changes = self.changes.take()
+        for (kind, period, by, group, stage), doc in self.changed_counted.items():
+            part, sort = index_of(kind, doc)
+            changes.append(DocChange(kind, counted_key(kind, period, by, group, stage), doc, part, sort))
+        for stay in self.changed_stays.values():
+            key, part, sort = stay_index(stay)
+            changes.append(DocChange("stay", key, stay, part, sort))
+        changes.extend(DocChange("deal", deal_id, deal) for deal_id, deal in self.changed_deals.items())
+        self.changed_counted, self.changed_stays, self.changed_deals = {}, {}, {}
+        return changes
 
     def load(self, kind: str, key: str, doc: Document) -> None:
         if kind == "rep":
             self.reps[key] = doc
         elif kind == "deal":
             self.deals[key] = doc
-            self.deal_ids[Deal.create_id(key)] = key
+            self.deal_ids[Deal.create_id(key).int] = key
         elif kind == "policy":
             self.policy = GatePolicy.model_validate(doc)
         else:
-            self.counted[(kind, key)] = doc
+            self.counted[(kind, doc["period"], doc["by"], doc["group"], doc.get("stage", ""))] = doc
 
     # Events
 
@@ -130,137 +179,152 @@ class FunnelHealth:
     def _opened(self, e: Any) -> None:
         deal: Document = {"deal_id": e.deal_id, "stage": None, "stay": None, "seq": 0, "activities": {}}
         self.deals[e.deal_id] = deal
-        self.deal_ids[e.originator_id] = e.deal_id
+        self.deal_ids[e.originator_id.int] = e.deal_id
         self._own(deal, e.owner_rep_id, e.owner_role)
-        self._enter(deal, Stage.LEAD, e.occurred_at)
-        self._assign(deal, e.occurred_at, e.first_touch_due_at)
-        self._save(deal)
+        at = e.occurred_at
+        period, iso = period_of(at), at.isoformat()
+        self._enter(deal, Stage.LEAD, period, iso)
+        self._assign(deal, at, period, iso, e.first_touch_due_at)
+        self.changed_deals[e.deal_id] = deal
 
     def _reassigned(self, e: Any) -> None:
         deal = self._deal(e)
         self._own(deal, e.owner_rep_id, e.owner_role)
+        at = e.occurred_at
+        iso = at.isoformat()
         stay = deal["stay"]
         if stay is not None:
-            stay["owners"].append([e.occurred_at.isoformat(), deal["owner"], deal["team"]])
-            self._put_stay(stay)
-        self._assign(deal, e.occurred_at, e.first_touch_due_at)
-        self._save(deal)
+            stay["owners"].append([iso, deal["owner"], deal["team"]])
+            self._changed_stay(stay)
+        self._assign(deal, at, period_of(at), iso, e.first_touch_due_at)
 
     def _activity_logged(self, e: Any) -> None:
         deal = self._deal(e)
-        kind = e.kind
-        deal["activities"][kind] = deal["activities"].get(kind, 0) + 1
-        quality = self._quality(period_of(e.occurred_at), e.rep_id)
-        quality["activities"][kind] = quality["activities"].get(kind, 0) + 1
-        if deal["deal_id"] not in quality["deals"]:
-            quality["deals"] = sorted([*quality["deals"], deal["deal_id"]])
+        kind, at = e.kind, e.occurred_at
+        activities = deal["activities"]
+        activities[kind] = activities.get(kind, 0) + 1
+        quality = self._counted("quality", period_of(at), "rep", e.rep_id)
+        activities = quality["activities"]
+        activities[kind] = activities.get(kind, 0) + 1
+        # Kept sorted: a deal is added where it belongs, once.
+        deals, deal_id = quality["deals"], deal["deal_id"]
+        where = bisect_left(deals, deal_id)
+        if where == len(deals) or deals[where] != deal_id:
+            deals.insert(where, deal_id)
         assignment = deal["assignment"]
         if assignment["touch"] is None and e.rep_id == assignment["rep"]:
             self._stop_waiting(deal)
             # Overdue at the deadline itself, as the domain has it: a touch must come before it.
-            in_sla = e.occurred_at < datetime.fromisoformat(assignment["due_at"])
+            in_sla = at < datetime.fromisoformat(assignment["due_at"])
             touch = assignment["touch"] = "in_sla" if in_sla else "late"
             self._follow(assignment, "untouched", -1)
             self._follow(assignment, touch)
-        self._save(deal)
+        self.changed_deals[deal_id] = deal
 
     def _stage_moved(self, e: Any) -> None:
         deal = self._deal(e)
-        to_stage, from_stage = Stage(e.to_stage), Stage(deal["stage"])
-        forward = to_stage.rank > from_stage.rank
-        self._leave(deal, e.occurred_at, "advanced" if forward else "regressed")
+        to_stage, from_stage = _stage(e.to_stage), _stage(deal["stage"])
+        forward = _rank(to_stage) > _rank(from_stage)
+        at = e.occurred_at
+        period, iso = period_of(at), at.isoformat()
+        self._leave(deal, at, period, iso, "advanced" if forward else "regressed")
         if forward:
-            self._check_template(deal, stages_entered(from_stage, to_stage), e.occurred_at)
-        self._enter(deal, to_stage, e.occurred_at)
-        self._quality(period_of(e.occurred_at), e.rep_id)["moves"] += 1
-        self._save(deal)
+            self._check_template(deal, stages_entered(from_stage, to_stage), period)
+        self._enter(deal, to_stage, period, iso)
+        self._counted("quality", period, "rep", e.rep_id)["moves"] += 1
+        self.changed_deals[deal["deal_id"]] = deal
 
     def _move_blocked(self, e: Any) -> None:
         deal = self._deal(e)
         period = period_of(e.occurred_at)
-        counted = [("cell", c) for c in self._cells(period, e.to_stage, deal["owner"], deal["team"])]
-        for kind, doc in [*counted, ("quality", self._quality(period, e.rep_id))]:
+        for doc in (
+            *self._cells(period, e.to_stage, deal["owner"], deal["team"]),
+            self._counted("quality", period, "rep", e.rep_id),
+        ):
             doc["blocked"] += 1
+            missing = doc["missing"]
             for gap in e.missing:
-                doc["missing"][gap["item"]] = doc["missing"].get(gap["item"], 0) + 1
-            self._put(kind, doc)
+                missing[gap["item"]] = missing.get(gap["item"], 0) + 1
 
     def _lost(self, e: Any) -> None:
         deal = self._deal(e)
-        self._leave(deal, e.occurred_at, "lost")
-        self._close(deal, Stage.LOST, e.occurred_at)
+        at = e.occurred_at
+        self._leave(deal, at, period_of(at), at.isoformat(), "lost")
+        self._close(deal, Stage.LOST, at)
 
     def _won(self, e: Any) -> None:
         deal = self._deal(e)
         if deal["stage"] == Stage.WON:
             return  # a further order on a won deal
-        from_stage = Stage(deal["stage"])
-        self._leave(deal, e.occurred_at, "advanced")
-        self._check_template(deal, stages_entered(from_stage, Stage.NEGOTIATION), e.occurred_at)
-        self._close(deal, Stage.WON, e.occurred_at)
+        from_stage = _stage(deal["stage"])
+        at = e.occurred_at
+        period = period_of(at)
+        self._leave(deal, at, period, at.isoformat(), "advanced")
+        self._check_template(deal, stages_entered(from_stage, Stage.NEGOTIATION), period)
+        self._close(deal, Stage.WON, at)
 
     def _first_touch_overdue(self, e: Any) -> None:
         deal = self._deal(e)
         self._stop_waiting(deal)
         deal["assignment"]["overdue"] = True
         self._follow(deal["assignment"], "overdue")
-        self._save(deal)
+        self.changed_deals[deal["deal_id"]] = deal
 
     # Stays, assignments and the documents they count in
 
     def _deal(self, e: Any) -> Document:
-        return self.deals[self.deal_ids[e.originator_id]]
+        return self.deals[self.deal_ids[e.originator_id.int]]
 
     def _own(self, deal: Document, rep: str, role: str) -> None:
         deal["owner"], deal["role"] = rep, role
-        deal["team"] = self.reps.get(rep, {}).get("team", "-")
+        rep_doc = self.reps.get(rep)
+        deal["team"] = "-" if rep_doc is None else rep_doc.get("team", "-")
 
-    def _enter(self, deal: Document, stage: Stage, at: datetime) -> None:
+    def _enter(self, deal: Document, stage: Stage, period: str, iso: str) -> None:
+        """Enters `stage` at the instant written `iso`, in `period`."""
         deal["seq"] += 1
         deal["stage"] = stage.value
         stay = {
             "deal_id": deal["deal_id"],
             "seq": deal["seq"],
             "stage": stage.value,
-            "entered_at": at.isoformat(),
-            "period": period_of(at),
-            "owners": [[at.isoformat(), deal["owner"], deal["team"]]],
+            "entered_at": iso,
+            "period": period,
+            "owners": [[iso, deal["owner"], deal["team"]]],
             "ended_at": None,
             "exit": None,
         }
         deal["stay"] = stay
-        self._put_stay(stay)
-        for cell in self._cells(stay["period"], stage.value, deal["owner"], deal["team"]):
+        self._changed_stay(stay)
+        for cell in self._cells(period, stage.value, deal["owner"], deal["team"]):
             cell["entered"] += 1
-            self._put("cell", cell)
 
-    def _leave(self, deal: Document, at: datetime, exit: str) -> None:
+    def _leave(self, deal: Document, at: datetime, period: str, iso: str, exit: str) -> None:
         stay = deal["stay"]
-        stay["ended_at"], stay["exit"] = at.isoformat(), exit
-        self._put_stay(stay)
+        stay["ended_at"], stay["exit"] = iso, exit
+        self._changed_stay(stay)
         deal["stay"] = None
         _, rep, team = stay["owners"][0]
         for cohort in self._cells(stay["period"], stay["stage"], rep, team):
             cohort[exit] += 1
-            self._put("cell", cohort)
         seconds = int((at - datetime.fromisoformat(stay["entered_at"])).total_seconds())
-        for ended in self._cells(period_of(at), stay["stage"], deal["owner"], deal["team"]):
+        for ended in self._cells(period, stay["stage"], deal["owner"], deal["team"]):
             ended["stay_seconds"].append(seconds)
-            self._put("cell", ended)
 
     def _close(self, deal: Document, stage: Stage, at: datetime) -> None:
         deal["stage"] = stage.value
         self._stop_waiting(deal, ended_at=at)
-        self._save(deal)
+        self.changed_deals[deal["deal_id"]] = deal
 
-    def _assign(self, deal: Document, at: datetime, due_at: datetime) -> None:
+    def _assign(self, deal: Document, at: datetime, period: str, iso: str, due_at: datetime) -> None:
         self._stop_waiting(deal, ended_at=at)
+        due_iso = due_at.isoformat()
         assignment = {
-            "period": period_of(at),
+            "period": period,
             "rep": deal["owner"],
             "team": deal["team"],
-            "assigned_at": at.isoformat(),
-            "due_at": due_at.isoformat(),
+            "assigned_at": iso,
+            "due_at": due_iso,
             "touch": None,
             "overdue": False,
             "waiting": True,
@@ -268,8 +332,9 @@ class FunnelHealth:
         deal["assignment"] = assignment
         self._follow(assignment, "assigned")
         self._follow(assignment, "untouched")
-        due = {"deal_id": deal["deal_id"], "rep": deal["owner"], "due_at": due_at.isoformat()}
-        self.changes.put("due", deal["deal_id"], due, part="open", sort=instant_key(due_at))
+        due = {"deal_id": deal["deal_id"], "rep": deal["owner"], "due_at": due_iso}
+        self.changes.put("due", deal["deal_id"], due, part="open", sort=fast_instant_key(due_at))
+        self.changed_deals[deal["deal_id"]] = deal
 
     def _stop_waiting(self, deal: Document, ended_at: datetime | None = None) -> None:
         """No first touch is awaited any more: touched, overdue recorded, or the assignment ended
@@ -284,9 +349,9 @@ class FunnelHealth:
             self._follow(assignment, "untouched", -1)
             self._follow(assignment, "withdrawn")
 
-    def _check_template(self, deal: Document, passed: tuple[Stage, ...], at: datetime) -> None:
+    def _check_template(self, deal: Document, passed: tuple[Stage, ...], period: str) -> None:
         """Did the deal have the activities its owner's role template asks for at each stage passed?"""
-        quality = self._quality(period_of(at), deal["owner"])
+        quality = self._counted("quality", period, "rep", deal["owner"])
         for stage in passed:
             for requirement in self.policy.requirements(stage, deal["role"]):
                 for kind, required in requirement.activities.items():
@@ -305,35 +370,18 @@ class FunnelHealth:
         )
 
     def _follow(self, assignment: Document, field: str, step: int = 1) -> None:
-        for by in ("rep", "team"):
-            doc = self._counted("follow", assignment["period"], by, assignment[by])
-            doc[field] += step
-            self._put("follow", doc)
-
-    def _quality(self, period: str, rep: str) -> Document:
-        doc = self._counted("quality", period, "rep", rep)
-        self._put("quality", doc)
-        return doc
+        period = assignment["period"]
+        self._counted("follow", period, "rep", assignment["rep"])[field] += step
+        self._counted("follow", period, "team", assignment["team"])[field] += step
 
     def _counted(self, kind: str, period: str, by: str, group: str, stage: str = "") -> Document:
-        # Looked up by key first: most events count on documents that already exist.
-        key = (kind, counted_key(kind, period, by, group, stage))
+        """The counted document, noted as changed: it is looked up only to be counted on."""
+        key = (kind, period, by, group, stage)
         doc = self.counted.get(key)
         if doc is None:
             doc = self.counted[key] = new_doc(kind, period, by, group, stage)
+        self.changed_counted[key] = doc
         return doc
 
-    def _put(self, kind: str, doc: Document) -> None:
-        part, sort = index_of(kind, doc)
-        self.changes.put(kind, key_of(kind, doc), doc, part=part, sort=sort)
-
-    def _put_stay(self, stay: Document) -> None:
-        # By stage, then the period the stay ended in (open ones last) and entry: "in the stage at the
-        # end of P" reads only stays still open or ended after P.
-        ended = period_of(datetime.fromisoformat(stay["ended_at"])) if stay["ended_at"] else OPEN
-        sort = f"{ended}|{instant_key(datetime.fromisoformat(stay['entered_at']))}"
-        key = f"{stay['deal_id']}|{stay['seq']:04d}"
-        self.changes.put("stay", key, stay, part=stay["stage"], sort=sort)
-
-    def _save(self, deal: Document) -> None:
-        self.changes.put("deal", deal["deal_id"], deal)
+    def _changed_stay(self, stay: Document) -> None:
+        self.changed_stays[(stay["deal_id"], stay["seq"])] = stay
