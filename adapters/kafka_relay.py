@@ -101,13 +101,22 @@ class _Session:
 
     producer: Any
     position: int
+    # Partitions per data topic when the session started: the worker computes each record's
+    # partition from these counts (relay_batches.BatchBuilder).
+    partitions: dict[str, int]
+
+
+class PartitionsChanged(RuntimeError):
+    """A topic gained partitions: a new session computes the records' partitions afresh."""
 
 
 def _retryable(error: BaseException) -> bool:
     if isinstance(error, ProducerFencedError | AuthorizationError | RelayFatalError | WorkerBroken):
         return False
     # Broker unreachable or restarting, a transaction aborted under us, the store briefly away.
-    return isinstance(error, KafkaError | WorkerFailed | OperationalError | InterfaceError | OSError)
+    return isinstance(
+        error, KafkaError | WorkerFailed | OperationalError | InterfaceError | OSError | PartitionsChanged
+    )
 
 
 class Relay:
@@ -142,53 +151,53 @@ class Relay:
         target = self.head() if once else None
         position = 0
         while not self.stop.is_set():
-            session = self._connect()
-            if session is None:
-                break
+            # Started first, so the worker gets ready while the producer connects.
+            reader = self._reader()
             try:
-                position = self._pump(session, target)
-                if target is not None and position >= target:
+                session = self._connect()
+                if session is None:
                     break
-            except Exception as error:
-                if not _retryable(error):
-                    raise
-                self.log.warning("relay.batch_failed", error=repr(error), position=session.position)
-                self.stop.wait(1.0)
+                try:
+                    position = self._pump(session, reader, target)
+                    if target is not None and position >= target:
+                        break
+                except Exception as error:
+                    if not _retryable(error):
+                        raise
+                    self.log.warning("relay.batch_failed", error=repr(error), position=session.position)
+                    self.stop.wait(1.0)
+                finally:
+                    session.producer.close(timeout=5)
             finally:
-                session.producer.close(timeout=5)
+                reader.close()
         return position
 
-    def _pump(self, session: _Session, target: int | None) -> int:
+    def _reader(self) -> BatchReader | LocalReader:
+        args = (self.config.topics, self.config.batch_size, self.config.poll_interval_s)
+        if self.config.reader == "process":
+            return BatchReader(self.store_url, *args)
+        return LocalReader(self._store, *args)
+
+    def _pump(self, session: _Session, reader: BatchReader | LocalReader, target: int | None) -> int:
         if target is not None and session.position >= target:
             return session.position
-        args = (
-            self.config.topics,
-            self.config.batch_size,
-            session.position,
-            target,
-            self.config.poll_interval_s,
-        )
-        reader: BatchReader | LocalReader = (
-            BatchReader(self.store_url, *args)
-            if self.config.reader == "process"
-            else LocalReader(self._store, *args)
-        )
-        try:
-            while not self.stop.is_set() and not reader.done:
-                batch = reader.get(timeout_s=0.5)
-                if batch is not None:
-                    self._commit(session, batch)
-        finally:
-            reader.close()
+        reader.start(session.position, target, session.partitions)
+        while not self.stop.is_set() and not reader.done:
+            batch = reader.get(timeout_s=0.5)
+            if batch is not None:
+                self._commit(session, batch)
         return session.position
 
     def _commit(self, session: _Session, batch: Batch) -> None:
         """One Kafka transaction: every record of the batch, then the position it reaches."""
         producer = session.producer
+        if self._partition_counts(producer) != session.partitions:
+            raise PartitionsChanged(f"partition counts now {self._partition_counts(producer)}")
         send = producer.send
         producer.begin_transaction()
         futures = [
-            send(topic, value=value, key=key, headers=headers) for topic, key, value, headers in batch.records
+            send(topic, value=value, key=key, headers=headers, partition=partition)
+            for (topic, key, value, headers), partition in zip(batch.records, batch.partitions, strict=True)
         ]
         futures.append(
             send(
@@ -263,15 +272,18 @@ class Relay:
                     "another store's events (use another topic prefix or transactional id)"
                 )
             # Topic metadata up front: the first send to each topic would otherwise wait for it.
-            for topic in (*self.config.topics.data_topics(), self.config.topics.positions):
-                producer.partitions_for(topic)
+            producer.partitions_for(self.config.topics.positions)
+            partitions = self._partition_counts(producer)
         except BaseException:
             producer.close(timeout=2)
             raise
         self.stats.sessions += 1
         self.stats.ready_at = time.perf_counter()
         self.log.info("relay.started", position=position, head=head)
-        return _Session(producer, position)
+        return _Session(producer, position, partitions)
+
+    def _partition_counts(self, producer: Any) -> dict[str, int]:
+        return {topic: len(producer.partitions_for(topic)) for topic in self.config.topics.data_topics()}
 
     def read_position(self) -> int:
         """The last position this relay committed, as a read_committed consumer sees it."""

@@ -9,9 +9,11 @@ uncommitted batch ever survives a restart.
 The relay builds batches in a worker process (`BatchReader`, the default) or in its own process
 between commits (`LocalReader`), as SALESLEDGER_KAFKA_READER says (process, local). Building
 records and folding the ledger are pure Python, as is kafka-python's producer, so in one process
-they take turns on the GIL, while a worker overlaps them on another core (measured on a shared
-two-core machine, median of six runs: 0.62 of a bare producer's throughput against 0.57 in one
-process, best 0.75 against 0.46; tests/benchmarks/relay.py compares both).
+they take turns on the GIL, while a worker overlaps them on another core. The producer's thread
+is the relay's busiest, so it is left nothing but sending: the worker hands it finished records
+with their partitions, and is started while the producer connects. Measured on a shared two-core
+machine (tests/benchmarks/relay.py, 100,000 commands, three runs each the median of three): 0.81
+to 0.88 of a bare producer's throughput with the worker, 0.77 to 0.83 in one process.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import multiprocessing
 import os
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError
+from kafka.partitioner.default import murmur2
 
 from adapters.event_json import EventCodec, Record
 from adapters.kafka_topics import TopicConfig
@@ -54,36 +60,82 @@ class Batch:
     position: int
     head: int
     records: list[Record]
+    # Each record's partition, or None to leave it to the producer's partitioner.
+    partitions: list[int | None]
     events: int
     lines: int
 
 
+# Partition counts per topic, as the producer's cluster metadata has them.
+PartitionCounts = Mapping[str, int]
+
+
+@lru_cache(maxsize=1 << 16)
+def _key_hash(key: bytes) -> int:
+    # Kafka's default partitioner for keyed records (kafka-python's, and the Java client's):
+    # murmur2 of the key, made positive. Pure Python (5 µs a key) and keys recur, hence the cache.
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def key_partition(key: bytes, count: int) -> int:
+    """The partition Kafka's default partitioner puts `key` in, of `count` partitions."""
+    return _key_hash(key) % count
+
+
 class BatchBuilder:
-    def __init__(self, store: EventStore, topics: TopicConfig, batch_size: int, start: int) -> None:
+    """With `partitions`, every record comes with the partition the producer's default partitioner
+    would give it, computed here so the producer (the relay's busiest thread) does not."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        topics: TopicConfig,
+        batch_size: int,
+        start: int,
+        partitions: PartitionCounts | None = None,
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size: must be at least 1")
         self.store = store
         self.codec = EventCodec(topics, store.mapper)
         self.batch_size = batch_size
         self.position = start
+        self.partitions = partitions
         self.ledger = fold_ledger(store, start)
+        # The next batch's notifications, read while this one is built: the query's round trip
+        # and the database's work overlap with building records (the driver waits without the GIL).
+        self._reading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-read")
+        self._ahead: tuple[int, int, Future[Sequence[Notification]]] | None = None
 
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
 
-    def next_batch(self, head: int) -> Batch:
-        """The records of the events after the current position, up to batch_size events or head."""
-        store, codec = self.store, self.codec
-        notifications = store.recorder.select_notifications(
-            start=self.position,
+    def close(self) -> None:
+        self._reading.shutdown(wait=True, cancel_futures=True)
+
+    def _select(self, start: int, stop: int) -> Sequence[Notification]:
+        return self.store.recorder.select_notifications(
+            start=start,
             limit=self.batch_size,
-            stop=head,
-            topics=codec.stored_topics,
+            stop=stop,
+            topics=self.codec.stored_topics,
             inclusive_of_start=False,
         )
+
+    def next_batch(self, head: int) -> Batch:
+        """The records of the events after the current position, up to batch_size events or head
+        (or up to the head a batch read ahead was read against: a lower one, never a higher)."""
+        store, codec = self.store, self.codec
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == self.position and ahead[1] <= head:
+            head, notifications = ahead[1], ahead[2].result()
+        else:
+            notifications = self._select(self.position, head)
         # Receipts are not selected, so a short batch means everything up to head was read.
         full = len(notifications) == self.batch_size
         position = notifications[-1].id if full else head
+        if full:
+            self._ahead = (position, head, self._reading.submit(self._select, position, head))
         records: list[Record] = []
         for notification in notifications:
             route = codec.route(notification)
@@ -96,7 +148,14 @@ class BatchBuilder:
                     frozen = self.ledger.frozen[event.period]
                     records.extend(codec.line_records(frozen, closed_by, notification.id))
         self.position = position
-        return Batch(position, head, records, len(notifications), len(records) - len(notifications))
+        counts = self.partitions
+        partitions: list[int | None] = (
+            [None] * len(records)
+            if counts is None
+            else [key_partition(key, counts[topic]) for topic, key, _, _ in records]
+        )
+        lines = len(records) - len(notifications)
+        return Batch(position, head, records, partitions, len(notifications), lines)
 
 
 def fold_ledger(store: EventStore, position: int) -> Ledger:
@@ -112,16 +171,23 @@ class LocalReader:
         store: EventStore,
         topics: TopicConfig,
         batch_size: int,
-        start: int,
-        target: int | None,
         poll_interval_s: float,
     ) -> None:
-        self._builder = BatchBuilder(store, topics, batch_size, start)
-        self._target = target
+        self._store = store
+        self._topics = topics
+        self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._builder: BatchBuilder | None = None
+        self._target: int | None = None
         self.done = False
 
+    def start(self, position: int, target: int | None, partitions: PartitionCounts | None = None) -> None:
+        self._builder = BatchBuilder(self._store, self._topics, self._batch_size, position, partitions)
+        self._target = target
+
     def get(self, timeout_s: float) -> Batch | None:
+        if self._builder is None:
+            raise RuntimeError("LocalReader.get before start")
         head = self._builder.head() if self._target is None else self._target
         if self._builder.position < head:
             return self._builder.next_batch(head)
@@ -132,7 +198,9 @@ class LocalReader:
         return None
 
     def close(self) -> None:
-        """Nothing to release: the store belongs to the caller."""
+        # The store belongs to the caller; the builder's read-ahead thread does not.
+        if self._builder is not None:
+            self._builder.close()
 
 
 @dataclass(frozen=True)
@@ -143,28 +211,39 @@ class _Failed:
 
 
 class BatchReader:
-    """Batches from a worker process, from `start` on: up to `target` (then None), or following the
-    store's head when target is None. A failure in the worker is raised here as WorkerFailed."""
+    """Batches from a worker process, from the position given to `start` on: up to the target (then
+    None), or following the store's head when the target is None. A failure in the worker is raised
+    here as WorkerFailed.
+
+    The worker is spawned at once and told where to start later: its start-up (a fresh interpreter
+    importing the domain, a store connection: most of a second) overlaps with the producer
+    connecting and reading back the committed position, instead of delaying the first batch."""
 
     def __init__(
         self,
         store_url: str,
         topics: TopicConfig,
         batch_size: int,
-        start: int,
-        target: int | None,
         poll_interval_s: float,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._queue: Any = context.Queue(maxsize=READ_AHEAD)
+        start, self._start = context.Pipe(duplex=False)
         self._process: BaseProcess = context.Process(
             target=_work,
-            args=(store_url, topics, batch_size, start, target, poll_interval_s, self._queue),
+            args=(store_url, topics, batch_size, poll_interval_s, start, self._queue),
             name="salesledger-relay-reader",
             daemon=True,
         )
         self._process.start()
+        # The worker has its own copy now.
+        start.close()
         self._done = False
+
+    def start(self, position: int, target: int | None, partitions: PartitionCounts | None = None) -> None:
+        """Batches after `position`, up to `target` (None: following the head), with partitions
+        for these partition counts (BatchBuilder)."""
+        self._start.send((position, target, None if partitions is None else dict(partitions)))
 
     def get(self, timeout_s: float) -> Batch | None:
         """The next batch, or None when none came within the timeout or the target was reached
@@ -193,6 +272,7 @@ class BatchReader:
         self._process.join(timeout=10)
         self._queue.close()
         self._queue.cancel_join_thread()
+        self._start.close()
 
 
 class WorkerFailed(RuntimeError):
@@ -207,20 +287,34 @@ def _work(
     store_url: str,
     topics: TopicConfig,
     batch_size: int,
-    start: int,
-    target: int | None,
     poll_interval_s: float,
+    start: Connection,
     out: Any,
 ) -> None:
     tune_gc_for_throughput()
-    store = open_store(store_url)
     try:
-        for item in _batches(store, topics, batch_size, start, target, poll_interval_s):
+        store = open_store(store_url)
+    except Exception as error:
+        _put(out, _Failed(f"{type(error).__name__}: {error}", _transient(error)))
+        return
+    try:
+        position, target, partitions = _wait_for_start(start)
+        batches = _batches(store, topics, batch_size, position, target, poll_interval_s, partitions)
+        for item in batches:
             _put(out, item)
     except Exception as error:
         _put(out, _Failed(f"{type(error).__name__}: {error}", _transient(error)))
     finally:
         store.close()
+
+
+def _wait_for_start(start: Connection) -> tuple[int, int | None, PartitionCounts | None]:
+    try:
+        position, target, partitions = start.recv()
+    except EOFError:
+        # The relay is gone (killed while it connected, say): it held the only other end.
+        os._exit(0)
+    return int(position), target, partitions
 
 
 def _transient(error: Exception) -> bool:
@@ -235,18 +329,22 @@ def _batches(
     start: int,
     target: int | None,
     poll_interval_s: float,
+    partitions: PartitionCounts | None,
 ) -> Iterator[Batch | None]:
-    builder = BatchBuilder(store, topics, batch_size, start)
-    while True:
-        head = builder.head() if target is None else target
-        if builder.position < head:
-            yield builder.next_batch(head)
-        elif target is not None:
-            yield None
-            return
-        else:
-            _exit_if_orphaned()
-            time.sleep(poll_interval_s)
+    builder = BatchBuilder(store, topics, batch_size, start, partitions)
+    try:
+        while True:
+            head = builder.head() if target is None else target
+            if builder.position < head:
+                yield builder.next_batch(head)
+            elif target is not None:
+                yield None
+                return
+            else:
+                _exit_if_orphaned()
+                time.sleep(poll_interval_s)
+    finally:
+        builder.close()
 
 
 def _put(out: Any, item: object) -> None:

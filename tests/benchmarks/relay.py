@@ -6,7 +6,8 @@ A simulated history is imported into a scratch PostgreSQL schema (or --db sqlite
 topics each time:
 - relay: `Relay.run(once=True)` from position 0 to the head, timed from the producer being ready
   (transactions initialised, position read back, topic metadata fetched) to the last commit;
-  with batches built between commits (local) and in a worker process (process);
+  with batches built between commits (local) and in a worker process (process), whose start-up
+  overlaps with the producer connecting and so counts in relay_startup_s;
 - raw: the records the relay published (read back from Kafka with read_committed, so exactly what
   it sent: topic, key, value, headers) sent again by a bare KafkaProducer with the relay's own
   producer settings (acks=all, idempotence, linger, batch size), transactional, one transaction

@@ -22,6 +22,7 @@ from kafka import KafkaConsumer
 
 from adapters.event_json import event_classes, event_type, line_value
 from adapters.kafka_topics import AGGREGATE_TOPICS, TopicConfig, delete_topics
+from adapters.relay_batches import key_partition
 from adapters.simulation import simulate
 from commands.store import EventStore
 from domain.ids import event_id
@@ -259,6 +260,9 @@ def assert_exactly_once_in_order(consumed: list[Consumed], expected: Expected, t
     for c in consumed:
         if c.topic != topics.ledger_lines:
             assert c.value["originator_id"] == c.key
+    # Where Kafka's default partitioner puts each key, though the relay names the partition itself.
+    misplaced = [c for c in consumed if c.partition != key_partition(c.key.encode(), topics.partitions)]
+    assert not misplaced, f"{len(misplaced)} records off their key's partition, e.g. {misplaced[:1]}"
 
 
 def kafka_sh(command: str) -> None:

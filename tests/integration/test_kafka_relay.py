@@ -9,16 +9,20 @@ rep. Fails (never skips) when the broker is down: run deploy/kafka.sh first.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from adapters.kafka_relay import Relay, RelayConfig
-from adapters.kafka_topics import TopicConfig
+from adapters.kafka_relay import PartitionsChanged, Relay, RelayConfig
+from adapters.kafka_topics import TopicConfig, ensure_topics
 from adapters.persistence import open_store
+from adapters.relay_batches import LocalReader
 from tests.cli import salesledger
 from tests.integration.kafka_support import (
     BOOTSTRAP,
@@ -195,3 +199,80 @@ def test_broker_stopped_mid_run_commands_still_accepted_and_relay_catches_up(
         # Whatever happened, the broker is left running for the tests after this one.
         kafka_sh("start")
         topics.cleanup()
+
+
+def test_records_go_to_their_keys_partition_of_the_topic_as_it_is(database_url: str, tmp_path: Path) -> None:
+    """The relay names each record's partition itself, from the partition counts the broker reports
+    when its session starts (not from its own setting); a batch built for other counts is not sent."""
+    require_broker()
+    topics = fresh_topics(partitions=3)
+    # Created beforehand with 2 partitions each: the relay leaves existing topics as they are.
+    existing = replace(topics.config, partitions=2)
+    try:
+        _import(database_url, write_history(tmp_path / "h.jsonl", history_lines(4, 30, 2, seed=17)))
+        ensure_topics(BOOTSTRAP, existing)
+        config = RelayConfig(BOOTSTRAP, topics.transactional_id, topics.config, batch_size=100)
+        relay = Relay(database_url, config)
+        try:
+            session = relay._start_session()
+            try:
+                assert set(session.partitions.values()) == {2}
+                # As if the topics had gained a partition since the session started.
+                stale = {topic: 3 for topic in session.partitions}
+                store = open_store(database_url)
+                try:
+                    reader = LocalReader(store, topics.config, 100, 0.1)
+                    reader.start(session.position, relay.head(), stale)
+                    batch = reader.get(timeout_s=1.0)
+                    reader.close()
+                finally:
+                    store.close()
+                assert batch is not None
+                session.partitions = stale
+                with pytest.raises(PartitionsChanged):
+                    relay._commit(session, batch)
+            finally:
+                session.producer.close(timeout=5)
+            assert relay.stats.transactions == 0
+            assert relay.run(once=True) == relay.head()
+        finally:
+            relay.close()
+        _check(database_url, existing)
+    finally:
+        topics.cleanup()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            # A zombie is gone: only its exit status waits for a parent that may never reap it.
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.postgres
+def test_a_relay_killed_while_connecting_leaves_no_worker_behind(postgres_url: str, tmp_path: Path) -> None:
+    """The worker is started before the producer connects and waits to be told where to start;
+    a relay killed meanwhile takes it along."""
+    topics = fresh_topics()
+    log = tmp_path / "relay.log"
+    # Nothing listens on the discard port: the relay retries while its worker waits.
+    relay = start_relay(postgres_url, topics, log, env={"SALESLEDGER_KAFKA_BOOTSTRAP": "127.0.0.1:9"})
+    try:
+        relay.wait_until(
+            lambda r: any(e.get("event") == "relay.kafka_unavailable" for e in r.entries()), "a retry"
+        )
+        pid = relay.process.pid
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="utf-8") as children:
+            workers = [int(child) for child in children.read().split()]
+        assert workers, "no worker process was started"
+    finally:
+        relay.kill(signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while any(_alive(worker) for worker in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [worker for worker in workers if _alive(worker)]
+    for worker in left:
+        os.kill(worker, signal.SIGKILL)
+    assert not left, f"worker processes {left} outlived the relay"
