@@ -22,7 +22,7 @@ from adapters.clock_option import now_option, now_or_system
 from adapters.config_files import ConfigError, load_config
 from adapters.read_models import read_models
 from projections.action_quality import action_quality
-from projections.customer_360 import CUSTOMER_360, rep_part
+from projections.customer_360 import CUSTOMER_360
 from projections.funnel import NAME
 from projections.funnel_benchmarks import Benchmarks
 from projections.funnel_report import funnel_health
@@ -170,9 +170,9 @@ def _tags_seen(service: Service, reps: Iterable[str], period: str) -> dict[str, 
     view = caught_up(service, CUSTOMER_360).view
     seen: dict[str, Counter[str]] = {}
     for rep in reps:
-        # Sorted by "PERIOD:instant": the period's documents sort from "PERIOD:" to "PERIOD;".
-        for _, doc in view.part(CUSTOMER_360, "activity_tags", rep_part(rep), f"{period}:", f"{period};"):
-            seen.setdefault(rep, Counter()).update(doc["tags"])
+        doc = view.get(CUSTOMER_360, "rep_tags", f"{rep}:{period}")
+        if doc is not None:
+            seen[rep] = Counter(doc["tags"])
     return seen
 
 

@@ -8,7 +8,7 @@ earlier (signed_on, order_id) — the commission rule — so an earlier order re
 previous first order into a repeat one, and its document is rewritten.
 
 Activity notes and transcripts are read by two rule sets: action tags (what happened in the
-conversation, also written per rep and period as `activity_tags` for quality reports) and keyword tags
+conversation, also counted per rep and period in `rep_tags` for quality reports) and keyword tags
 (evidence for customer tag suggestions). A demo report's notes are meeting notes too: they are kept as
 an activity of kind `demo_report` (no rep, so no `activity_tags` document).
 """
@@ -27,7 +27,7 @@ from domain.ids import event_id
 from domain.order import Order
 from domain.periods import period_of
 from domain.text_tags import TextTagger, normal_text
-from projections.read_model import Changes, DocChange, Document, instant_key, topic_of
+from projections.read_model import Changes, DocChange, Document, StaleReadModel, instant_key, topic_of
 
 CUSTOMER_360 = "customer360"
 TOPICS: tuple[str, ...] = (
@@ -48,6 +48,9 @@ TOPICS: tuple[str, ...] = (
     "domain.order:Order.Cancelled",
 )
 CENT = Decimal("0.01")
+# The form of the saved documents; documents saved in another form are folded again from the store.
+# 2: action tags per rep and period (`rep_tags`) instead of a document per activity.
+LAYOUT = "2"
 
 
 def customer_part(customer_id: str) -> str:
@@ -104,12 +107,16 @@ def nps_summary(scores: list[int]) -> tuple[str | None, str | None]:
 class Customer360:
     name = CUSTOMER_360
     topics = TOPICS
-    state_kinds: tuple[str, ...] = ("customer", "order", "rules")
+    state_kinds: tuple[str, ...] = ("customer", "order", "rules", "rep_tags")
 
     def __init__(self, action_tags: TextTagger, keyword_tags: TextTagger) -> None:
         self.action_tags = action_tags
         self.keyword_tags = keyword_tags
-        self.rules_now = {"action_tags": action_tags.digest, "tag_keywords": keyword_tags.digest}
+        self.rules_now = {
+            "action_tags": action_tags.digest,
+            "tag_keywords": keyword_tags.digest,
+            "layout": LAYOUT,
+        }
         # The rules the saved documents were read with; None until the first event or load.
         self.rules_in_use: dict[str, str] | None = None
         self.customers: dict[str, Document] = {}
@@ -125,6 +132,9 @@ class Customer360:
         self._topics: dict[type, str] = {}
         # Each customer's latest activity instant, so an activity compares instants, not text.
         self._last_activity: dict[str, datetime] = {}
+        # Action tags seen per rep and period, what the monthly quality report reads.
+        self._rep_tags: dict[tuple[str, str], Document] = {}
+        self._rep_tags_dirty: set[tuple[str, str]] = set()
         self._handlers: dict[str, Callable[[Any, str], None]] = {
             "domain.customer:Customer.Registered": self._registered,
             "domain.customer:Customer.Tagged": self._tagged,
@@ -271,22 +281,17 @@ class Customer360:
         at = e.occurred_at
         instant = instant_key(at)
         action = self._write_activity(customer_id, deal_id, e.rep_id, kind, at, instant, eid, e.note, text)
-        period = period_of(at)
-        self.changes.put(
-            "activity_tags",
-            eid,
-            {
-                "deal_id": deal_id,
-                "customer_id": customer_id,
-                "rep_id": e.rep_id,
-                "period": period,
-                "kind": kind,
-                "occurred_at": at.isoformat(),
-                "tags": sorted(action),
-            },
-            part=rep_part(e.rep_id),
-            sort=f"{period}:{instant}",
-        )
+        key = (e.rep_id, period_of(at))
+        seen = self._rep_tags.get(key)
+        if seen is None:
+            seen = self._rep_tags[key] = {"rep_id": key[0], "period": key[1], "activities": 0, "tags": {}}
+        seen["activities"] += 1
+        if action:
+            counts = seen["tags"]
+            for tag in action:
+                counts[tag] = counts.get(tag, 0) + 1
+            seen["tags"] = dict(sorted(counts.items()))
+        self._rep_tags_dirty.add(key)
 
     def _demo_report(self, e: Any, eid: str) -> None:
         # A demo report's notes are meeting notes about the customer: read like an activity's.
@@ -420,12 +425,18 @@ class Customer360:
             doc = self.customers[customer_id]
             profile = {k: doc[k] for k in ("customer_id", "name", "industry", "region")}
             self.changes.put("profile", customer_id, {**profile, "tags": list(doc["tags"])})
+        for rep_id, period in sorted(self._rep_tags_dirty):
+            doc = self._rep_tags[(rep_id, period)]
+            self.changes.put("rep_tags", f"{rep_id}:{period}", doc, part=rep_part(rep_id), sort=period)
         self._dirty.clear()
         self._profiles.clear()
+        self._rep_tags_dirty.clear()
         return self.changes.take()
 
     def load(self, kind: str, key: str, doc: Document) -> None:
         if kind == "rules":
+            if doc.get("layout") != LAYOUT:
+                raise StaleReadModel(f"customer360: saved in layout {doc.get('layout', '1')}, not {LAYOUT}")
             self.rules_in_use = dict(doc)
         elif kind == "customer":
             self.customers[key] = doc
@@ -436,6 +447,8 @@ class Customer360:
             for contact in doc["contacts"]:
                 self._contacts[contact["contact_id"]] = (key, contact)
                 self._uuids[Contact.create_id(contact["contact_id"])] = contact["contact_id"]
+        elif kind == "rep_tags":
+            self._rep_tags[(doc["rep_id"], doc["period"])] = doc
         elif kind == "order":
             self.orders[key] = doc
             self._uuids[Order.create_id(key)] = key
