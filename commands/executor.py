@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,18 +18,19 @@ from commands.dispatch import HANDLERS
 from commands.models import AnyCommand
 from commands.parsing import InvalidCommand, fingerprint
 from commands.store import EventStore
-from commands.unit_of_work import AggregateCache, UnitOfWork, save_events
+from commands.unit_of_work import AggregateCache, SharedAggregates, UnitOfWork, save_events
 from domain.errors import DomainError, GateBlocked
 from domain.gate_book import GateBook
 from domain.ledger_periods import LedgerPeriods
 from domain.plan_book import PlanBook
-from domain.receipt import CommandReceipt
+from domain.receipt import ReceiptFacts, receipt_event
 
 log = structlog.get_logger()
 
 # blocked: refused by a gate, and the attempt itself recorded (StageMoveBlocked).
 Status = Literal["applied", "blocked", "duplicate", "refused"]
 MAX_ATTEMPTS = 12
+FIRST_BACKOFF = 0.005  # seconds: the widest first pause after a conflict
 ALWAYS_RELOAD = (GateBook, PlanBook, LedgerPeriods)
 
 
@@ -50,20 +53,26 @@ class Executor:
     def __init__(self, store: EventStore, context: Context) -> None:
         self.store = store
         self.context = context
-        self.shared_cache = AggregateCache(maxsize=20_000)
+        # One for every thread that runs commands on this executor (the HTTP server's workers).
+        self.shared_cache = SharedAggregates(maxsize=20_000)
 
     def execute(self, command: AnyCommand) -> Outcome:
         """One command in its own transaction (the API path)."""
+        # Most commands meet no other writer: only a conflict engages the retry machinery.
+        try:
+            return self._attempt(command, first=True)
+        except IntegrityError:
+            time.sleep(random.uniform(0, FIRST_BACKOFF))
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(IntegrityError),
-                stop=stop_after_attempt(MAX_ATTEMPTS),
+                stop=stop_after_attempt(MAX_ATTEMPTS - 1),
                 # Random backoff, so two writers racing on one deal stop colliding in lockstep.
-                wait=wait_random_exponential(multiplier=0.005, max=0.5),
+                wait=wait_random_exponential(multiplier=FIRST_BACKOFF, max=0.5),
                 reraise=True,
             ):
                 with attempt:
-                    return self._attempt(command, first=attempt.retry_state.attempt_number == 1)
+                    return self._attempt(command, first=False)
         except IntegrityError as conflict:
             raise CommandRetriesExhausted(
                 f"{command.type}: still conflicting after {MAX_ATTEMPTS} attempts"
@@ -128,6 +137,9 @@ class Executor:
                 in_flight = (writer.submit(save_events, self.store, events), batch, outcomes)
             if in_flight is not None:
                 yield from self._settle(*in_flight, uow)[0]
+        if cache is None:
+            # Everything is written (or was redone and forgotten): the next commands start from it.
+            uow.share_with(self.shared_cache, ALWAYS_RELOAD)
 
     def _decide_batch(
         self, batch: list[AnyCommand | InvalidCommand], uow: UnitOfWork
@@ -187,18 +199,14 @@ def _decide(command: AnyCommand, uow: UnitOfWork, ctx: Context, in_batch: bool =
     receipt_key = command.command_id
     digest = fingerprint(command) if receipt_key is not None else ""
     if receipt_key is not None:
-        earlier = (
-            uow.find(CommandReceipt, receipt_key)
-            if not uow.assume_new
-            else uow.cached(CommandReceipt, receipt_key)
-        )
+        earlier = uow.receipt(receipt_key, from_store=not uow.assume_new)
         if earlier is not None:
             return _acknowledge(earlier, receipt_key, digest)
     try:
         HANDLERS[command.type](command, uow, ctx)
     except GateBlocked as blocked:
         if receipt_key is not None:
-            uow.add(CommandReceipt(receipt_key, command.type, digest, str(blocked)))
+            uow.add_receipt(receipt_event(receipt_key, command.type, digest, str(blocked)))
         uow.end_command()
         return Outcome("blocked", str(blocked))
     except DomainError as refused:
@@ -207,17 +215,17 @@ def _decide(command: AnyCommand, uow: UnitOfWork, ctx: Context, in_batch: bool =
         uow.begin_command()
         if receipt_key is not None and uow.assume_new:
             # The receipt was not looked up on the way in; a refusal may just be a replay.
-            earlier = uow.find(CommandReceipt, receipt_key)
+            earlier = uow.receipt(receipt_key, from_store=True)
             if earlier is not None:
                 return _acknowledge(earlier, receipt_key, digest)
         return Outcome("refused", str(refused))
     if receipt_key is not None:
-        uow.add(CommandReceipt(receipt_key, command.type, digest, None))
+        uow.add_receipt(receipt_event(receipt_key, command.type, digest, None))
     uow.end_command()
     return Outcome("applied")
 
 
-def _acknowledge(earlier: CommandReceipt, command_id: str, digest: str) -> Outcome:
+def _acknowledge(earlier: ReceiptFacts, command_id: str, digest: str) -> Outcome:
     if earlier.fingerprint != digest:
         return Outcome(
             "refused",

@@ -7,9 +7,13 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from commands.json_codec import compiled_encoder
 from commands.models import AnyCommand
 
 _ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
+# The text of json.dumps(payload, sort_keys=True, separators=(",", ":")), so fingerprints stored in
+# receipts keep matching.
+_CANONICAL = compiled_encoder(sort_keys=True)
 
 
 class InvalidCommand(ValueError):
@@ -54,5 +58,5 @@ def _field_name(part: object) -> str:
 
 def fingerprint(command: AnyCommand) -> str:
     payload = command.model_dump(mode="json", exclude={"command_id"}, by_alias=True)
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    canonical = _CANONICAL(payload)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from copy import deepcopy
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -10,6 +10,11 @@ from eventsourcing.domain import Aggregate
 
 from commands.store import EventStore
 from domain.errors import AlreadyExists, NotFound
+from domain.receipt import CommandReceipt, ReceiptFacts
+
+# Receipts this unit of work recorded, remembered so a bulk import spots a command_id repeated
+# within reach without asking the store; one forgotten is still caught by the store's unique key.
+RECEIPTS_REMEMBERED = 100_000
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -31,6 +36,10 @@ class AggregateCache:
             self._items.move_to_end(key)
         return found
 
+    def peek(self, key: UUID) -> Aggregate | None:
+        """The cached aggregate, without counting as a use."""
+        return self._items.get(key)
+
     def put(self, key: UUID, aggregate: Aggregate) -> None:
         self._items[key] = aggregate
         self._items.move_to_end(key)
@@ -42,6 +51,54 @@ class AggregateCache:
 
     def aggregates(self) -> list[Aggregate]:
         return list(self._items.values())
+
+
+class SharedAggregates:
+    """What this process last saved or read, for the next command to start from; thread-safe.
+
+    Handed over, never copied: a command takes an aggregate out, and its unit of work offers it
+    back only after a successful commit, when nothing will touch that object again. So no two
+    commands ever hold the same object, and one that failed half-way never returns what it held
+    (the next command reads it from the store). Only safe because every save is version-checked:
+    whoever clashes with another writer clears this and rereads.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._items: OrderedDict[UUID, Aggregate] = OrderedDict()
+        # Ids last seen absent; only kept for aggregates whose reads the store confirms at save.
+        self._absent: set[UUID] = set()
+
+    def take(self, key: UUID) -> Aggregate | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def offer(self, aggregate: Aggregate) -> None:
+        """Keeps the aggregate for the next command, unless one as recent is already kept."""
+        with self._lock:
+            known = self._items.get(aggregate.id)
+            if known is not None and known.version >= aggregate.version:
+                return
+            self._absent.discard(aggregate.id)
+            self._items[aggregate.id] = aggregate
+            self._items.move_to_end(aggregate.id)
+            if len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def offer_absent(self, key: UUID) -> None:
+        with self._lock:
+            if key not in self._items:
+                self._absent.add(key)
+
+    def known_absent(self, key: UUID) -> bool:
+        with self._lock:
+            return key in self._absent
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._absent.clear()
 
 
 class UnitOfWork:
@@ -57,19 +114,22 @@ class UnitOfWork:
         store: EventStore,
         cache: AggregateCache | None = None,
         assume_new: bool = False,
-        shared: AggregateCache | None = None,
+        shared: SharedAggregates | None = None,
         always_reload: tuple[type[Aggregate], ...] = (),
     ):
         self.store = store
         self.cache = cache if cache is not None else AggregateCache()
         self.assume_new = assume_new
-        # Aggregates this process saved last, copied before use so concurrent commands never share one.
+        # Aggregates this process saved or read last, taken out for this unit of work alone.
         # Entities are safe to take from it: what a decision reads of an aggregate it does not write
         # (existence, owner role, customer) never changes, and what it writes is version-checked.
-        # Aggregates whose current state steers decisions (policies, plans, periods) are reloaded.
+        # Aggregates whose current state steers decisions (policies, plans, periods) are reloaded,
+        # unless the store confirms at save time that they are still at the versions read.
         self.shared = shared
         self.always_reload = always_reload
-        self._changed: dict[UUID, Aggregate] = {}
+        self.checks_reads: bool = getattr(store.recorder, "checks_reads", False)
+        # Versions of those aggregates as read (0: absent), for the store to confirm.
+        self._checked: dict[UUID, int] = {}
         self._read: dict[UUID, int] = {}
         # What the current command created or changed, and the events of finished commands in the
         # order the commands ran: the store's order must be the order things happened in.
@@ -77,6 +137,8 @@ class UnitOfWork:
         self._events: list[Any] = []
         # Ids found absent during this unit of work, so a bulk import asks once.
         self._missing: set[UUID] = set()
+        self._receipts: dict[str, CommandReceipt.Handled] = {}
+        self._receipt: CommandReceipt.Handled | None = None
 
     def find(self, cls: type[A], *key: str) -> A | None:
         aggregate_id = cls.create_id(*key)
@@ -84,24 +146,30 @@ class UnitOfWork:
         if cached is None:
             if aggregate_id in self._missing:
                 return None
-            cached = self._from_shared(cls, aggregate_id)
+            checked = self.checks_reads and issubclass(cls, self.always_reload)
+            cached = self._from_shared(cls, aggregate_id, checked)
             if cached is None:
                 try:
+                    if checked and self.shared is not None and self.shared.known_absent(aggregate_id):
+                        raise AggregateNotFoundError(aggregate_id)
                     cached = self.store.repository.get(aggregate_id)
                 except AggregateNotFoundError:
                     self._missing.add(aggregate_id)
+                    if checked:
+                        self._checked.setdefault(aggregate_id, 0)
                     return None
             self.cache.put(aggregate_id, cached)
+            if checked:
+                self._checked.setdefault(aggregate_id, cached.version)
         if not isinstance(cached, cls):
             raise TypeError(f"aggregate {aggregate_id} is a {type(cached).__name__}, not a {cls.__name__}")
         self._read.setdefault(aggregate_id, cached.version)
         return cached
 
-    def _from_shared(self, cls: type[A], aggregate_id: UUID) -> Aggregate | None:
-        if self.shared is None or issubclass(cls, self.always_reload):
+    def _from_shared(self, cls: type[A], aggregate_id: UUID, checked: bool) -> Aggregate | None:
+        if self.shared is None or (issubclass(cls, self.always_reload) and not checked):
             return None
-        found = self.shared.get(aggregate_id)
-        return deepcopy(found) if found is not None else None
+        return self.shared.take(aggregate_id)
 
     def get(self, cls: type[A], key: str, *, field: str, label: str) -> A:
         found = self.find(cls, key)
@@ -133,67 +201,102 @@ class UnitOfWork:
     def begin_command(self) -> None:
         self._read = {}
         self._touched = {}
+        self._receipt = None
+
+    def add_receipt(self, receipt: CommandReceipt.Handled) -> None:
+        """The current command's receipt, saved right after what the command wrote."""
+        self._receipt = receipt
+        self._receipts[receipt.command_id] = receipt
+        if len(self._receipts) > RECEIPTS_REMEMBERED:
+            del self._receipts[next(iter(self._receipts))]
+
+    def receipt(self, command_id: str, *, from_store: bool) -> ReceiptFacts | None:
+        """The receipt of command_id this unit of work recorded, else (if asked) the stored one."""
+        own = self._receipts.get(command_id)
+        if own is not None or not from_store:
+            return own
+        return self.find(CommandReceipt, command_id)
 
     def changed_since_begin(self) -> bool:
         """True if the current command mutated anything it read (a refusal must not)."""
         for aggregate_id, version in self._read.items():
-            aggregate = self.cache.get(aggregate_id)
+            aggregate = self.cache.peek(aggregate_id)
             if aggregate is not None and aggregate.version != version:
                 return True
         return False
 
     def end_command(self) -> None:
         for aggregate_id in self._read:
-            aggregate = self.cache.get(aggregate_id)
+            aggregate = self.cache.peek(aggregate_id)
             if aggregate is not None and aggregate.pending_events:
                 self._touched[aggregate_id] = aggregate
         events: list[Any] = []
-        for aggregate_id, aggregate in self._touched.items():
-            self._changed[aggregate_id] = aggregate
+        for aggregate in self._touched.values():
             events.extend(aggregate.collect_events())
         if len(self._touched) > 1:
             # Within one command, across its aggregates, in the order they were triggered (stable).
             events.sort(key=lambda event: event.timestamp)
+        if self._receipt is not None:
+            events.append(self._receipt)
         self._events.extend(events)
         self._read = {}
         self._touched = {}
+        self._receipt = None
 
     def take_events(self) -> list[Any]:
         """The new events of every command since the last take, in the order the commands ran."""
         self.end_command()
         events, self._events = self._events, []
-        self._changed = {}
         return events
 
     def commit(self) -> int | None:
         """Saves every change in one transaction; returns the last store position written."""
-        self.end_command()
-        changed = list(self._changed.values())
         events = self.take_events()
-        if not events:
-            return None
-        position = save_events(self.store, events)
+        position = save_events(self.store, events, self._checked) if events else None
         if self.shared is not None:
-            for aggregate in changed:
-                self.shared.put(aggregate.id, deepcopy(aggregate))
+            self._share()
         return position
 
-    def cached(self, cls: type[A], *key: str) -> A | None:
-        """What this unit of work already holds, without asking the store."""
-        found = self.cache.get(cls.create_id(*key))
-        return found if isinstance(found, cls) else None
+    def _share(self) -> None:
+        assert self.shared is not None
+        self.share_with(self.shared, self.always_reload)
+        for aggregate_id, version in self._checked.items():
+            if version == 0 and self.cache.peek(aggregate_id) is None:
+                self.shared.offer_absent(aggregate_id)
+
+    def share_with(self, shared: SharedAggregates, always_reload: tuple[type[Aggregate], ...]) -> None:
+        """Hands everything this unit of work read or wrote to the next commands.
+
+        Only once it is saved and the unit of work is done with it: each is then at least as fresh
+        as any copy kept so far, and nothing here touches it again.
+        """
+        for aggregate in self.cache.aggregates():
+            if self.checks_reads or not isinstance(aggregate, always_reload):
+                shared.offer(aggregate)
 
     def discard(self) -> None:
         self.cache.clear()
         self._missing = set()
-        self._changed = {}
         self._read = {}
         self._touched = {}
         self._events = []
+        self._receipts = {}
+        self._receipt = None
+        self._checked = {}
 
 
-def save_events(store: EventStore, events: list[Any]) -> int | None:
-    # Straight to the event store: Application.save would also run in-process notification and
-    # snapshot hooks this service does not use, at a cost that dominates bulk imports.
-    recordings = store.events.put(events)
-    return max((r.notification.id for r in recordings), default=None)
+def save_events(
+    store: EventStore, events: list[Any], read_versions: dict[UUID, int] | None = None
+) -> int | None:
+    """Saves events in one transaction; returns the last store position written.
+
+    Straight to the recorder: Application.save would also run in-process notification and
+    snapshot hooks this service does not use, and the event store would wrap each saved event
+    in a record nothing here reads, at a cost that shows in bulk imports.
+    """
+    stored = [store.mapper.to_stored_event(event) for event in events]
+    if read_versions:
+        positions = store.recorder.insert_events(stored, read_versions=read_versions)
+    else:
+        positions = store.recorder.insert_events(stored)
+    return max(positions, default=None) if positions else None
