@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 
 from adapters.gc_quiet import between_batches, quiet_gc
 from adapters.projection_runner import Progress, Shared
-from adapters.read_ahead import ReadAhead
+from adapters.read_ahead import ReadAhead, read_batch
 from commands.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -103,15 +103,7 @@ class ProjectionGroup:
         return self.position
 
     def _read(self, start: int, head: int) -> list[Notification]:
-        return list(
-            self.store.recorder.select_notifications(
-                start=start,
-                limit=self.batch_size,
-                stop=head,
-                topics=self.topics or (),
-                inclusive_of_start=False,
-            )
-        )
+        return read_batch(self.store, start, head, self.batch_size, self.topics or ())
 
     def _pass(
         self, head: int, writer: ThreadPoolExecutor, ahead: ReadAhead, on_progress: Progress | None

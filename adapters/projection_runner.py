@@ -16,7 +16,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
 from adapters.gc_quiet import between_batches, quiet_gc
-from adapters.read_ahead import ReadAhead
+from adapters.read_ahead import ReadAhead, read_batch
 from commands.store import EventStore
 from domain.ids import event_id
 from projections import json_text
@@ -93,15 +93,7 @@ class ProjectionRunner:
         return self.store.recorder.max_notification_id() or 0
 
     def _read(self, start: int, head: int) -> list[Notification]:
-        return list(
-            self.store.recorder.select_notifications(
-                start=start,
-                limit=self.batch_size,
-                stop=head,
-                topics=self.model.topics,
-                inclusive_of_start=False,
-            )
-        )
+        return read_batch(self.store, start, head, self.batch_size, self.model.topics)
 
     def _fold_batch(self, head: int) -> tuple[int, list[Parked]]:
         notifications = self._read(self.position, head)

@@ -9,7 +9,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from eventsourcing.persistence import Notification
 
+from commands.store import EventStore
+
 Read = Callable[[int], list[Notification]]
+
+
+def read_batch(
+    store: EventStore, start: int, head: int, limit: int, topics: tuple[str, ...]
+) -> list[Notification]:
+    """Up to `limit` notifications after `start` and up to `head`, of these topics (all if none)."""
+    return list(
+        store.recorder.select_notifications(
+            start=start, limit=limit, stop=head, topics=topics, inclusive_of_start=False
+        )
+    )
 
 
 class ReadAhead:

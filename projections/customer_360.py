@@ -15,7 +15,7 @@ an activity of kind `demo_report` (no rep, so no `activity_tags` document).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -90,6 +90,13 @@ def new_customer(customer_id: str, name: str, industry: str, region: str, regist
         },
         "activities": {"count": 0, "last_at": None, "action_tags": {}},
     }
+
+
+def counted(counts: dict[str, int], tags: Iterable[str]) -> dict[str, int]:
+    """The counts with one more for each tag, in tag order (as the documents show them)."""
+    for tag in tags:
+        counts[tag] = counts.get(tag, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def nps_summary(scores: list[int]) -> tuple[str | None, str | None]:
@@ -287,10 +294,7 @@ class Customer360:
             seen = self._rep_tags[key] = {"rep_id": key[0], "period": key[1], "activities": 0, "tags": {}}
         seen["activities"] += 1
         if action:
-            counts = seen["tags"]
-            for tag in action:
-                counts[tag] = counts.get(tag, 0) + 1
-            seen["tags"] = dict(sorted(counts.items()))
+            seen["tags"] = counted(seen["tags"], action)
         self._rep_tags_dirty.add(key)
 
     def _demo_report(self, e: Any, eid: str) -> None:
@@ -326,10 +330,7 @@ class Customer360:
             self._last_activity[customer_id] = occurred_at
             summary["last_at"] = occurred_at.isoformat()
         if action:
-            counts = summary["action_tags"]
-            for tag in action:
-                counts[tag] = counts.get(tag, 0) + 1
-            summary["action_tags"] = dict(sorted(counts.items()))
+            summary["action_tags"] = counted(summary["action_tags"], action)
         self._dirty.add(customer_id)
         self.changes.put(
             "activity",

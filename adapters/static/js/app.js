@@ -107,11 +107,15 @@ export function problemBox(error) {
   return h('div', { class: 'problem', role: 'alert' }, h('strong', {}, 'Error'), h('span', {}, String(error)));
 }
 
-export async function show(target, work) {
+// `current` says whether this work is still what the page wants shown: an answer that arrives after a
+// later request was made (a slider moved on) must not overwrite the later one's.
+export async function show(target, work, current = () => true) {
   target.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
   try {
-    target.replaceChildren(...[await work()].flat().filter((node) => node !== null && node !== undefined));
+    const shown = [await work()].flat().filter((node) => node !== null && node !== undefined);
+    if (current()) target.replaceChildren(...shown);
   } catch (error) {
+    if (!current()) return;
     target.replaceChildren(problemBox(error));
     if (!(error instanceof ApiError)) console.error(error);
   }

@@ -48,19 +48,25 @@ function trailView(trail, values) {
   const events = h('div', { id: 'events' });
   const at = () => instants[Number(slider.value)];
 
+  // Each move of the slider asks again; only the answer to the latest question is shown.
+  let asked = 0;
   const load = () => {
     const instant = at();
     const index = Number(slider.value);
+    const question = ++asked;
+    const latest = () => question === asked;
     label.value = `as of ${when(instant)} (${by} time) · instant ${index + 1} of ${instants.length}`;
     show(stateBox, async () => {
       const asOf = await api(`/audit/${encodeURIComponent(values.subject)}/${encodeURIComponent(values.id)}`, { query: { as_of: instant, by } });
-      const shown = new Set(asOf.events.map((e) => e.event_id));
-      events.replaceChildren(
-        h('h2', {}, `Events (${asOf.events.length} of ${trail.events.length} by then)`),
-        timeline(trail.events, shown, by),
-      );
+      if (latest()) {
+        const shown = new Set(asOf.events.map((e) => e.event_id));
+        events.replaceChildren(
+          h('h2', {}, `Events (${asOf.events.length} of ${trail.events.length} by then)`),
+          timeline(trail.events, shown, by),
+        );
+      }
       return [h('h3', {}, `State as of ${when(instant)}`), stateView(asOf.state)];
-    });
+    }, latest);
   };
   slider.addEventListener('input', () => { label.value = `as of ${when(at())} (${by} time) · instant ${Number(slider.value) + 1} of ${instants.length}`; });
   slider.addEventListener('change', load);
