@@ -71,14 +71,15 @@ def scratch_location(db: str) -> Iterator[tuple[str, str | None]]:
         yield store_url(db, schema, None), schema
 
 
-def settle(schema: str | None) -> None:
-    """Vacuums the freshly filled table so autovacuum and first-read hint-bit writes do not land in
-    (and skew) whichever timed path happens to read first."""
+def settle(schema: str | None, tables: tuple[str, ...] = ("salesledger_events",)) -> None:
+    """Vacuums freshly filled (or emptied) tables so autovacuum and first-read hint-bit writes do not
+    land in (and skew) whichever timed path happens to read or write them next."""
     if schema is None:
         return
     started = time.perf_counter()
     with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"vacuum (analyze) {schema}.salesledger_events")
+        for table in tables:
+            conn.execute(f"vacuum (analyze) {schema}.{table}")
     log(f"settle: vacuum analyze in {time.perf_counter() - started:.1f} s")
 
 
