@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from adapters.importer import import_lines
+from adapters.persistence import open_store
+from adapters.simulation import simulate
+from commands.context import Context
 from commands.executor import Executor, Outcome
 from commands.parsing import InvalidCommand, parse_command
+from commands.store import EventStore
 
 Cmd = dict[str, Any]
 EVIDENCE = {"uri": "photos/a.jpg", "sha256": "ab" * 32, "taken_at": "2026-01-05T10:00:00+08:00"}
@@ -151,3 +159,12 @@ def book(t: str, amount: str = "100", margin: str = "10", day: int = 3, order: s
         "signed_on": f"2026-01-{day:02d}",
         "occurred_at": at(day, 10),
     }
+
+
+def simulated_sqlite_store(directory: Path, *, reps: int, deals: int, months: int, seed: int) -> EventStore:
+    """A SQLite store in `directory` holding a simulated history, imported as `salesledger import` does."""
+    store = open_store(f"sqlite:///{directory / 'salesledger.db'}")
+    lines = [json.dumps(c) for c in simulate(reps=reps, deals=deals, months=months, seed=seed)]
+    report = import_lines(Executor(store, Context(clock=lambda: datetime(2026, 6, 1, tzinfo=UTC))), lines)
+    assert report.accepted > 0
+    return store

@@ -32,17 +32,14 @@ from adapters.event_schemas import (
     render,
     stale_files,
 )
-from adapters.importer import import_lines
 from adapters.kafka_topics import AGGREGATE_TOPICS, TopicConfig
 from adapters.persistence import open_store
 from adapters.relay_batches import BatchBuilder
-from adapters.simulation import simulate
-from commands.context import Context
-from commands.executor import Executor
 from commands.store import EventStore
 from domain.customer import Customer
 from domain.ids import event_id
 from domain.receipt import CommandReceipt
+from tests.builders import simulated_sqlite_store
 
 
 @cache
@@ -52,11 +49,7 @@ def validators() -> dict[str, Draft202012Validator]:
 
 @pytest.fixture(scope="module")
 def history_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path = tmp_path_factory.mktemp("schemas") / "salesledger.db"
-    store = open_store(f"sqlite:///{path}")
-    lines = [json.dumps(c) for c in simulate(reps=8, deals=120, months=4, seed=13)]
-    report = import_lines(Executor(store, Context(clock=lambda: datetime(2026, 6, 1, tzinfo=UTC))), lines)
-    assert report.accepted > 0
+    store = simulated_sqlite_store(tmp_path_factory.mktemp("schemas"), reps=8, deals=120, months=4, seed=13)
     yield store
     store.close()
 

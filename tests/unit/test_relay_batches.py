@@ -3,30 +3,19 @@ with the partition Kafka's default partitioner gives its key."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from adapters.importer import import_lines
 from adapters.kafka_topics import TopicConfig
-from adapters.persistence import open_store
 from adapters.relay_batches import Batch, BatchBuilder, key_partition
-from adapters.simulation import simulate
-from commands.context import Context
-from commands.executor import Executor
 from commands.store import EventStore
+from tests.builders import simulated_sqlite_store
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventStore]:
-    path: Path = tmp_path_factory.mktemp("relay") / "salesledger.db"
-    store = open_store(f"sqlite:///{path}")
-    lines = [json.dumps(c) for c in simulate(reps=5, deals=60, months=3, seed=3)]
-    report = import_lines(Executor(store, Context(clock=lambda: datetime(2026, 6, 1, tzinfo=UTC))), lines)
-    assert report.accepted > 0
+    store = simulated_sqlite_store(tmp_path_factory.mktemp("relay"), reps=5, deals=60, months=3, seed=3)
     yield store
     store.close()
 
