@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -15,27 +16,22 @@ from adapters.cli_progress import position_bar, stderr
 from adapters.ledger_projection import LedgerProjection
 from adapters.projection_follow import EventWaiter
 from adapters.projection_group import ProjectionGroup
-from adapters.projection_runner import ProjectionRunner, open_doc_view
+from adapters.projection_members import LEDGER, projection, projection_names, read_model_runner
+from adapters.projection_processes import ParallelRebuild, RebuildFailed, parallel_store
+from adapters.projection_runner import ProjectionRunner
 from adapters.projection_supervisor import Supervised, Supervisor
 from adapters.read_models import read_models
 from adapters.settings import Settings
 from replay.payroll import line_document
 from replay.recompute import recompute
 
-LEDGER = "ledger"
-
 
 def _emit(fmt: str, document: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=1) if fmt == "json" else text)
 
 
-def _names(service: Service) -> list[str]:
-    return [LEDGER, *read_models(service.settings)]
-
-
 def _runner(service: Service, name: str, batch_size: int = 1000) -> ProjectionRunner:
-    factories = read_models(service.settings)
-    return ProjectionRunner(service.store, open_doc_view(service.store), factories[name], batch_size)
+    return read_model_runner(service.store, service.settings, name, batch_size)
 
 
 def caught_up(service: Service, name: str) -> ProjectionRunner:
@@ -81,25 +77,45 @@ def status_command(ctx: click.Context, fmt: str) -> None:
 @click.argument("names", nargs=-1, type=_name_choice())
 @click.option("--all", "everything", is_flag=True, help="Every projection, the ledger first.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Processes folding at once when several projections are rebuilt (PostgreSQL only; "
+    "SQLite takes one writer at a time, so there it is always 1).",
+)
 @FORMAT
 @click.pass_context
 def rebuild_command(
-    ctx: click.Context, names: tuple[str, ...], everything: bool, batch_size: int, fmt: str
+    ctx: click.Context, names: tuple[str, ...], everything: bool, batch_size: int, workers: int, fmt: str
 ) -> None:
-    """Drop projections' saved state and fold the whole history again. Several (or --all) are rebuilt
-    in one pass over the store, each event read and decoded once for all of them."""
+    """Drop projections' saved state and fold the whole history again. Several (or --all) are split
+    over --workers processes; each process rebuilds its share in one pass over the store, each event
+    read and decoded once for all of them."""
     if not names and not everything:
         raise click.UsageError("name a projection or pass --all")
     service = bootstrap(ctx.obj["db"])
     try:
-        chosen = _names(service) if everything else list(dict.fromkeys(names))
-        members = [_projection(service, name, batch_size) for name in chosen]
+        chosen = projection_names(service.settings) if everything else list(dict.fromkeys(names))
+        members = [projection(service.store, service.settings, name, batch_size) for name in chosen]
+        label = f"rebuilding {', '.join(chosen)}"
         if len(members) == 1:
-            with position_bar(f"rebuilding {chosen[0]}", members[0].head()) as advance:
+            with position_bar(label, members[0].head()) as advance:
                 position = members[0].rebuild(advance)
+        elif workers > 1 and parallel_store(service.settings):
+            rebuild = ParallelRebuild(service.settings, chosen, batch_size, workers)
+            head = service.store.recorder.max_notification_id() or 0
+            with position_bar(label, head) as advance:
+                try:
+                    position = rebuild.run(head, advance)
+                except RebuildFailed as failed:
+                    raise click.ClickException(str(failed)) from failed
+            for member in members:
+                member.reload()
         else:
             group = ProjectionGroup(service.store, members, batch_size)
-            with position_bar(f"rebuilding {', '.join(chosen)}", group.head()) as advance:
+            with position_bar(label, group.head()) as advance:
                 position = group.rebuild(advance)
         statuses = [member.status() for member in members]
     finally:
@@ -109,12 +125,6 @@ def rebuild_command(
         _emit(fmt, {"rebuilt": chosen[0], **statuses[0]}, text)
     else:
         _emit(fmt, {"rebuilt": statuses}, text)
-
-
-def _projection(service: Service, name: str, batch_size: int) -> LedgerProjection | ProjectionRunner:
-    if name == LEDGER:
-        return LedgerProjection(service.store, batch_size=batch_size)
-    return _runner(service, name, batch_size)
 
 
 @projections.command("verify")
@@ -167,7 +177,7 @@ def run_command(
 ) -> None:
     """Follow the store live, every projection (or the named ones) side by side."""
     service = bootstrap(ctx.obj["db"])
-    chosen = list(dict.fromkeys(names)) or _names(service)
+    chosen = list(dict.fromkeys(names)) or projection_names(service.settings)
     followers = []
     if LEDGER in chosen:
         # Supervised apart: the ledger halts on a fact it cannot fold, the read models go on.

@@ -19,8 +19,10 @@ about --events events, and vacuumed. Then, on the very same store:
 Every rate is events/s over ALL events in the store (max notification id) ÷ wall time, so they compare
 directly even though most projections read only their own topics. CPU seconds (this process, all its
 threads; the database's own work not included) are reported next to wall seconds: the machine is
-shared, and they move less with its load. Targets: each rebuild (and all of
-them in one pass) at half the raw rate or better; customer-360 p99 under 50 ms.
+shared, and they move less with its load. On PostgreSQL, all of them are rebuilt once more over
+--workers processes (`projections rebuild --all --workers N`), CPU seconds there being every process's.
+Targets: each rebuild (and all of them together) at half the raw rate or better; customer-360 p99
+under 50 ms.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import threading
@@ -42,6 +45,8 @@ from adapters.customer_query import customer_360
 from adapters.ledger_projection import LedgerProjection
 from adapters.persistence import open_store
 from adapters.projection_group import Member, ProjectionGroup
+from adapters.projection_members import projection, projection_names
+from adapters.projection_processes import ParallelRebuild, parallel_store
 from adapters.projection_runner import ProjectionRunner, open_doc_view
 from adapters.read_models import read_models
 from adapters.settings import Settings
@@ -149,6 +154,40 @@ def rebuild_one_pass(store: EventStore, batch_size: int, schema: str | None) -> 
     return {"seconds": seconds, "cpu": cpu, "position": position}
 
 
+def rebuild_over_workers(
+    store: EventStore, url: str, batch_size: int, schema: str | None, workers: int
+) -> dict[str, Any] | None:
+    """Every projection rebuilt as `projections rebuild --all --workers N` does on PostgreSQL: split in
+    N groups, each rebuilt in one pass by its own process. From empty vacuumed tables, like the others;
+    its CPU seconds are the workers' (and this process's)."""
+    settings = Settings().model_copy(update={"database_url": url})
+    if schema is None or workers < 2 or not parallel_store(settings):
+        return None
+    for member in [projection(store, settings, name, batch_size) for name in projection_names(settings)]:
+        member.reset()
+    settle(schema, tables=("read_docs", "ledger_facts", "ledger_closed", "ledger_lines"))
+    expressions._evaluate.cache_clear()
+    rebuild = ParallelRebuild(settings, projection_names(settings), batch_size, workers)
+    log(f"rebuild: all over {workers} worker processes {rebuild.groups}")
+    head = store.recorder.max_notification_id() or 0
+    started, cpu = time.perf_counter(), _cpu_with_children()
+    position = rebuild.run(head)
+    seconds, cpu = time.perf_counter() - started, _cpu_with_children() - cpu
+    log(f"rebuild: all over {workers} workers in {seconds:.1f} s")
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "position": position,
+        "workers": workers,
+        "groups": rebuild.groups,
+    }
+
+
+def _cpu_with_children() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def customers_by_orders(store: EventStore) -> tuple[list[str], list[str]]:
     view = open_doc_view(store)
     with_orders: list[str] = []
@@ -249,6 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raws = [timed_raw(store, args.batch_size) for _ in range(2)]
             rebuilt = rebuild_all(store, args.projection_batch_size, tables)
             one_pass = rebuild_one_pass(store, args.projection_batch_size, schema)
+            over_workers = rebuild_over_workers(store, url, args.projection_batch_size, schema, args.workers)
             log("raw read + decode (after the rebuilds)")
             raws.append(timed_raw(store, args.batch_size))
             load.append(os.getloadavg()[0])
@@ -276,6 +316,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     total_cpu = sum(result["cpu"] for result in rebuilt.values())
     total_rate = rate(events, total_seconds)
     one_pass_rate = rate(events, one_pass["seconds"])
+    workers_rate = None if over_workers is None else rate(events, over_workers["seconds"])
+    best_all = max(one_pass_rate, workers_rate or 0)
     p99 = queried["all"].get("p99_ms")
     return {
         "db": args.db,
@@ -312,9 +354,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "events_per_s": one_pass_rate,
                 "ratio_to_raw": ratio(one_pass_rate, raw_rate),
             },
+            "workers": None
+            if over_workers is None
+            else {
+                "how": f"all together over {over_workers['workers']} processes, a group of projections "
+                "each, each group in one pass (`projections rebuild --all --workers N`)",
+                "groups": over_workers["groups"],
+                "seconds": round(over_workers["seconds"], 2),
+                "cpu_seconds": round(over_workers["cpu"], 2),
+                "events_per_s": workers_rate,
+                "ratio_to_raw": ratio(workers_rate or 0, raw_rate),
+            },
             "target_ratio": TARGET_RATIO,
             "below_target": [n for n, p in projections.items() if (p["ratio_to_raw"] or 0) < TARGET_RATIO]
-            + (["all in one pass"] if (ratio(one_pass_rate, raw_rate) or 0) < TARGET_RATIO else []),
+            + (["all together"] if (ratio(best_all, raw_rate) or 0) < TARGET_RATIO else []),
         },
         "customer_360": {
             **queried,
@@ -335,6 +388,10 @@ def summary(results: dict[str, Any]) -> str:
     rows.append(("rebuild all (sequential)", total, total["ratio_to_raw"], ""))
     one_pass = rebuild["one_pass"]
     rows.append(("rebuild all (one pass)", one_pass, one_pass["ratio_to_raw"], ""))
+    if (workers := rebuild["workers"]) is not None:
+        rows.append(
+            (f"rebuild all ({len(workers['groups'])} processes)", workers, workers["ratio_to_raw"], "")
+        )
     load = results["load_average"]
     out = [
         f"{results['events_in_store']:,} events in a {results['db']} store; {results['rate_basis']}; "
@@ -378,6 +435,9 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=5000, help="notifications per raw read")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes for the rebuild over workers"
+    )
     parser.add_argument(
         "--projection-batch-size", type=int, default=2000, help="events per rebuild batch (saved together)"
     )
