@@ -114,6 +114,10 @@ class LedgerProjection:
     def topics(self) -> tuple[str, ...]:
         return tuple(PAY_TOPICS)
 
+    @property
+    def decodes(self) -> bool:
+        return True
+
     def fold_shared(self, items: Sequence[Shared], end: int) -> Callable[[], None]:
         """Folds the pay events of a batch read (and decoded) once for several projections, and saves
         them with position `end` before it returns: the ledger's documents are its live state, which

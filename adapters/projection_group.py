@@ -37,6 +37,9 @@ class Member(Protocol):
     @property
     def topics(self) -> tuple[str, ...]: ...
 
+    @property
+    def decodes(self) -> bool: ...
+
     def fold_shared(self, items: Sequence[Shared], end: int) -> Callable[[], None]: ...
 
     def reload(self) -> None: ...
@@ -65,6 +68,10 @@ class ProjectionGroup:
         self.topics: tuple[str, ...] | None = (
             None if any(not topics for topics in wanted) else tuple(sorted({t for ts in wanted for t in ts}))
         )
+        # Decoded once for all, but only the topics of the projections that need events decoded.
+        decoding = [member.topics for member in self.members if member.decodes]
+        self._decode_all = any(not topics for topics in decoding)
+        self._decoded_topics = frozenset(t for ts in decoding for t in ts)
 
     @property
     def position(self) -> int:
@@ -117,7 +124,11 @@ class ProjectionGroup:
             end = notifications[-1].id if full else head
             if full:
                 ahead.prefetch(end)
-            items = [(notification, self._decoded(notification)) for notification in notifications]
+            if self._decode_all:
+                items = [(notification, self._decoded(notification)) for notification in notifications]
+            else:
+                topics = self._decoded_topics
+                items = [(n, self._decoded(n) if n.topic in topics else None) for n in notifications]
             writes = [member.fold_shared(items, end) for member in self.members if member.position < end]
             if writing is not None:
                 writing.result()

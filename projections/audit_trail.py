@@ -12,10 +12,13 @@ doubled the store, and rebuilding it took three times as long as reading the sto
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from projections import json_text
 from projections.read_model import Changes, DocChange, Document, StaleReadModel, topic_of
+from projections.stored_payload import encoded_stored_payload, event_topic
 
 GENESIS = "0" * 64
 # Positions per `links` document: a trail's hashes are a read or two; a rebuild writes few documents.
@@ -96,9 +99,29 @@ class AuditTrail:
         topic = self._topics.get(cls) or self._topics.setdefault(cls, topic_of(event))
         originator = str(event.originator_id)
         eid = f"{originator}:{event.originator_version}"
-        digest = link(self.head[1], position, eid, topic, encoded_payload(event))
+        # The subject first: an event without its subject's field fails before the chain moves on.
         if originator not in self.subjects:
-            self._new_subject(topic, originator, event)
+            self._new_subject(topic, originator, partial(getattr, event))
+        self._link(position, eid, topic, encoded_payload(event))
+
+    def apply_stored(self, stored: Any, position: int) -> bool:
+        """`apply` from the stored event (topic, originator id and version, state bytes) without
+        decoding it: the same link and subject. False, with nothing changed, when only decoding can
+        read it; the caller then decodes it and calls `apply`."""
+        read = encoded_stored_payload(stored.topic, stored.state)
+        if read is None:
+            return False
+        encoded, fields = read
+        topic = event_topic(stored.topic)[0]
+        originator = str(stored.originator_id)
+        eid = f"{originator}:{stored.originator_version}"
+        if originator not in self.subjects:
+            self._new_subject(topic, originator, fields.__getitem__)
+        self._link(position, eid, topic, encoded)
+        return True
+
+    def _link(self, position: int, eid: str, topic: str, encoded: bytes) -> None:
+        digest = link(self.head[1], position, eid, topic, encoded)
         segment = position // SEGMENT
         if segment != self._segment:
             self._put_segment()
@@ -107,10 +130,10 @@ class AuditTrail:
         self._hashes.append(digest)
         self.head = (position, digest)
 
-    def _new_subject(self, topic: str, originator: str, event: Any) -> None:
+    def _new_subject(self, topic: str, originator: str, field_of: Callable[[str], Any]) -> None:
         if topic in SUBJECT_OF_CREATION:
             kind, field = SUBJECT_OF_CREATION[topic]
-            subject = (kind, str(json_text.plain(getattr(event, field))))
+            subject = (kind, str(json_text.plain(field_of(field))))
         elif topic in SINGLETONS:
             subject = SINGLETONS[topic]
         else:
