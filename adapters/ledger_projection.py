@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.gc_quiet import between_batches, quiet_gc
@@ -125,7 +125,8 @@ class LedgerProjection:
         after = self.position
         for notification, decoded in items:
             if notification.id > after and notification.topic in _PAY:
-                event = decoded if decoded is not None else self.store.mapper.to_domain_event(notification)
+                stored = cast("Notification", notification)
+                event = decoded if decoded is not None else self.store.mapper.to_domain_event(stored)
                 self.ledger.apply(event)
         self.view.save(self.ledger.facts.take_changes(), self.ledger.take_closed_changes(), end)
         self.position = end

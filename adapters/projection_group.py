@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Protocol
+from typing import Protocol, cast
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification
 
 from adapters.gc_quiet import between_batches, quiet_gc
 from adapters.projection_runner import Progress, Shared
-from adapters.read_ahead import ReadAhead, read_batch
+from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -109,7 +109,7 @@ class ProjectionGroup:
             raise
         return self.position
 
-    def _read(self, start: int, head: int) -> list[Notification]:
+    def _read(self, start: int, head: int) -> Sequence[Stored]:
         return read_batch(self.store, start, head, self.batch_size, self.topics or ())
 
     def _pass(
@@ -140,8 +140,8 @@ class ProjectionGroup:
             if on_progress is not None:
                 on_progress(written, head)
 
-    def _decoded(self, notification: Notification) -> object | None:
+    def _decoded(self, notification: Stored) -> object | None:
         try:
-            return self.store.mapper.to_domain_event(notification)
+            return self.store.mapper.to_domain_event(cast("Notification", notification))
         except Exception:  # each projection decodes it again itself, and parks it or halts, as alone
             return None

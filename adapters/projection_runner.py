@@ -16,7 +16,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
 from adapters.gc_quiet import between_batches, quiet_gc
-from adapters.read_ahead import ReadAhead, read_batch
+from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
 from domain.ids import event_id
 from projections import json_text
@@ -27,7 +27,7 @@ MAX_ATTEMPTS = 3
 Progress = Callable[[int, int], None]
 # A notification with its event, decoded once for every projection that folds it (None: not decoded,
 # or decoding failed; the projection decodes it itself, and retries, and parks it as it would alone).
-Shared = tuple[Notification, object | None]
+Shared = tuple[Stored, object | None]
 
 
 def open_doc_view(store: EventStore) -> DocView:
@@ -92,7 +92,7 @@ class ProjectionRunner:
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
 
-    def _read(self, start: int, head: int) -> list[Notification]:
+    def _read(self, start: int, head: int) -> Sequence[Stored]:
         return read_batch(self.store, start, head, self.batch_size, self.model.topics)
 
     def _fold_batch(self, head: int) -> tuple[int, list[Parked]]:
@@ -117,7 +117,7 @@ class ProjectionRunner:
                 )
         return parked
 
-    def _apply(self, notification: Notification, decoded: object | None = None) -> str | None:
+    def _apply(self, notification: Stored, decoded: object | None = None) -> str | None:
         """Folds one event, decoded here unless it comes decoded; a failure is retried, decoding again."""
         error = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -130,7 +130,7 @@ class ProjectionRunner:
                 if from_stored is not None and from_stored(notification, notification.id):
                     return None
                 if decoded is None:
-                    decoded = self.store.mapper.to_domain_event(notification)
+                    decoded = self.store.mapper.to_domain_event(cast("Notification", notification))
                 self.model.apply(decoded, notification.id)
             except Exception as failure:  # a read model must not stop on one bad event
                 decoded = None
