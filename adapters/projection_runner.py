@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
 from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gil_handoff import prompt_handoff
 from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
 from domain.ids import event_id
@@ -179,6 +180,7 @@ class ProjectionRunner:
         try:
             with (
                 quiet_gc(),
+                prompt_handoff(),
                 ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-save") as writer,
                 ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read") as reader,
             ):

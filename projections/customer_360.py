@@ -136,13 +136,13 @@ class Customer360:
         self.changes = Changes()
         self._dirty: set[str] = set()
         self._profiles: set[str] = set()
-        self._topics: dict[type, str] = {}
+        self._by_class: dict[type, Callable[[Any], None] | None] = {}
         # Each customer's latest activity instant, so an activity compares instants, not text.
         self._last_activity: dict[str, datetime] = {}
         # Action tags seen per rep and period, what the monthly quality report reads.
         self._rep_tags: dict[tuple[str, str], Document] = {}
         self._rep_tags_dirty: set[tuple[str, str]] = set()
-        self._handlers: dict[str, Callable[[Any, str], None]] = {
+        self._handlers: dict[str, Callable[[Any], None]] = {
             "domain.customer:Customer.Registered": self._registered,
             "domain.customer:Customer.Tagged": self._tagged,
             "domain.customer:Customer.NpsRecorded": self._nps,
@@ -164,33 +164,35 @@ class Customer360:
 
     def apply(self, event: Any, position: int) -> None:
         cls = type(event)
-        topic = self._topics.get(cls) or self._topics.setdefault(cls, topic_of(event))
-        handler = self._handlers.get(topic)
+        if cls not in self._by_class:
+            self._by_class[cls] = self._handlers.get(topic_of(event))
+        handler = self._by_class[cls]
         if handler is None:
             return
         if self.rules_in_use is None:
             self.rules_in_use = dict(self.rules_now)
             self.changes.put("rules", "in_use", self.rules_in_use)
-        handler(event, event_id(event.originator_id, event.originator_version))
+        handler(event)
 
     def _customer(self, originator: UUID) -> tuple[str, Document]:
         customer_id = self._uuids[originator]
         return customer_id, self.customers[customer_id]
 
-    def _registered(self, e: Any, eid: str) -> None:
+    def _registered(self, e: Any) -> None:
         doc = new_customer(e.customer_id, e.name, e.industry, e.region, e.occurred_at.isoformat())
         self.customers[e.customer_id] = doc
         self._uuids[e.originator_id] = e.customer_id
         self._dirty.add(e.customer_id)
         self._profiles.add(e.customer_id)
 
-    def _tagged(self, e: Any, eid: str) -> None:
+    def _tagged(self, e: Any) -> None:
         customer_id, doc = self._customer(e.originator_id)
         doc["tags"] = [*doc["tags"], *(tag for tag in e.tags if tag not in doc["tags"])]
         self._dirty.add(customer_id)
         self._profiles.add(customer_id)
 
-    def _nps(self, e: Any, eid: str) -> None:
+    def _nps(self, e: Any) -> None:
+        eid = event_id(e.originator_id, e.originator_version)
         customer_id, doc = self._customer(e.originator_id)
         nps = doc["nps"]
         nps["scores"].append(
@@ -200,12 +202,13 @@ class Customer360:
         nps["mean"], nps["net"] = nps_summary([s["score"] for s in nps["scores"]])
         self._dirty.add(customer_id)
 
-    def _complaint(self, e: Any, eid: str) -> None:
+    def _complaint(self, e: Any) -> None:
+        eid = event_id(e.originator_id, e.originator_version)
         customer_id, doc = self._customer(e.originator_id)
         doc["complaints"].append({"note": e.note, "occurred_at": e.occurred_at.isoformat(), "event_id": eid})
         self._dirty.add(customer_id)
 
-    def _contact_added(self, e: Any, eid: str) -> None:
+    def _contact_added(self, e: Any) -> None:
         doc = self.customers[e.customer_id]
         at = e.occurred_at.isoformat()
         contact = {
@@ -223,7 +226,7 @@ class Customer360:
         self._uuids[e.originator_id] = e.contact_id
         self._dirty.add(e.customer_id)
 
-    def _contact_updated(self, e: Any, eid: str) -> None:
+    def _contact_updated(self, e: Any) -> None:
         customer_id, contact = self._contacts[self._uuids[e.originator_id]]
         at = e.occurred_at.isoformat()
         if e.title is not None and e.title != contact["title"]:
@@ -234,7 +237,7 @@ class Customer360:
             contact["left_at"] = at if e.left_company else None
         self._dirty.add(customer_id)
 
-    def _deal_opened(self, e: Any, eid: str) -> None:
+    def _deal_opened(self, e: Any) -> None:
         doc = self.customers[e.customer_id]
         deal = {
             "deal_id": e.deal_id,
@@ -255,17 +258,17 @@ class Customer360:
     def _deal(self, originator: UUID) -> tuple[str, Document]:
         return self._deals[self._uuids[originator]]
 
-    def _deal_reassigned(self, e: Any, eid: str) -> None:
+    def _deal_reassigned(self, e: Any) -> None:
         customer_id, deal = self._deal(e.originator_id)
         deal["owner_rep_id"] = e.owner_rep_id
         self._dirty.add(customer_id)
 
-    def _stage_moved(self, e: Any, eid: str) -> None:
+    def _stage_moved(self, e: Any) -> None:
         customer_id, deal = self._deal(e.originator_id)
         deal["stage"] = str(e.to_stage)
         self._dirty.add(customer_id)
 
-    def _won(self, e: Any, eid: str) -> None:
+    def _won(self, e: Any) -> None:
         customer_id, deal = self._deal(e.originator_id)
         if deal["won_at"] is None:
             deal["won_at"] = e.occurred_at.isoformat()
@@ -273,22 +276,21 @@ class Customer360:
         deal["order_ids"].append(e.order_id)
         self._dirty.add(customer_id)
 
-    def _lost(self, e: Any, eid: str) -> None:
+    def _lost(self, e: Any) -> None:
         customer_id, deal = self._deal(e.originator_id)
         deal["stage"] = "lost"
         deal["lost_at"] = e.occurred_at.isoformat()
         deal["lost_reason"] = e.reason
         self._dirty.add(customer_id)
 
-    def _activity(self, e: Any, eid: str) -> None:
+    def _activity(self, e: Any) -> None:
         deal_id = self._uuids[e.originator_id]
         customer_id, _ = self._deals[deal_id]
-        text = "\n".join(t for t in (e.note, e.transcript) if t)
-        kind = str(e.kind)
-        at = e.occurred_at
-        instant = instant_key(at)
-        action = self._write_activity(customer_id, deal_id, e.rep_id, kind, at, instant, eid, e.note, text)
-        key = (e.rep_id, period_of(at))
+        note, transcript = e.note, e.transcript
+        # Note and transcript, a line apart when there are both.
+        text = f"{note}\n{transcript}" if note and transcript else note or transcript or ""
+        key = (e.rep_id, period_of(e.occurred_at))
+        action = self._write_activity(e, customer_id, deal_id, e.rep_id, str(e.kind), note, text)
         seen = self._rep_tags.get(key)
         if seen is None:
             seen = self._rep_tags[key] = {"rep_id": key[0], "period": key[1], "activities": 0, "tags": {}}
@@ -297,29 +299,29 @@ class Customer360:
             seen["tags"] = counted(seen["tags"], action)
         self._rep_tags_dirty.add(key)
 
-    def _demo_report(self, e: Any, eid: str) -> None:
+    def _demo_report(self, e: Any) -> None:
         # A demo report's notes are meeting notes about the customer: read like an activity's.
         deal_id = self._uuids[e.originator_id]
         customer_id, _ = self._deals[deal_id]
-        at = e.occurred_at
-        self._write_activity(
-            customer_id, deal_id, None, "demo_report", at, instant_key(at), eid, e.notes, e.notes
-        )
+        self._write_activity(e, customer_id, deal_id, None, "demo_report", e.notes, e.notes)
 
     def _write_activity(
         self,
+        e: Any,
         customer_id: str,
         deal_id: str,
         rep_id: str | None,
         kind: str,
-        occurred_at: datetime,
-        instant: str,
-        eid: str,
         note: str | None,
         text: str,
     ) -> dict[str, list[str]]:
         normal = normal_text(text) if text else ""
         action = self.action_tags.tags_of_normal(normal)
+        keywords = self.keyword_tags.tags_of_normal(normal)
+        occurred_at: datetime = e.occurred_at
+        at = occurred_at.isoformat()
+        eid = event_id(e.originator_id, e.originator_version)
+        sort = f"{instant_key(occurred_at)}:{eid}"
         summary = self.customers[customer_id]["activities"]
         summary["count"] += 1
         last = self._last_activity.get(customer_id)
@@ -328,7 +330,7 @@ class Customer360:
             last = self._last_activity[customer_id] = datetime.fromisoformat(summary["last_at"])
         if last is None or last < occurred_at:
             self._last_activity[customer_id] = occurred_at
-            summary["last_at"] = occurred_at.isoformat()
+            summary["last_at"] = at
         if action:
             summary["action_tags"] = counted(summary["action_tags"], action)
         self._dirty.add(customer_id)
@@ -340,18 +342,19 @@ class Customer360:
                 "deal_id": deal_id,
                 "rep_id": rep_id,
                 "kind": kind,
-                "occurred_at": occurred_at.isoformat(),
+                "occurred_at": at,
                 "note": note,
                 "text_chars": len(text),
                 "action_tags": action,
-                "keyword_tags": self.keyword_tags.tags_of_normal(normal),
+                "keyword_tags": keywords,
             },
             part=customer_part(customer_id),
-            sort=f"{instant}:{eid}",
+            sort=sort,
         )
         return action
 
-    def _order_booked(self, e: Any, eid: str) -> None:
+    def _order_booked(self, e: Any) -> None:
+        eid = event_id(e.originator_id, e.originator_version)
         doc = self.customers[e.customer_id]
         signed_on = e.signed_on.isoformat()
         key = (signed_on, e.order_id)
@@ -395,7 +398,8 @@ class Customer360:
         summary["gross_margin"] = str(Decimal(summary["gross_margin"]) + margin)
         self._dirty.add(e.customer_id)
 
-    def _order_cancelled(self, e: Any, eid: str) -> None:
+    def _order_cancelled(self, e: Any) -> None:
+        eid = event_id(e.originator_id, e.originator_version)
         order = self.orders[self._uuids[e.originator_id]]
         summary = self.customers[order["customer_id"]]["orders"]
         order["cancelled"] = True

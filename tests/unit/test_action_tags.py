@@ -7,6 +7,7 @@ matching, sentences that cancel a tag, and rule files refused with the field nam
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from adapters.config_files import DEFAULT_ACTION_TAGS, DEFAULT_TAG_KEYWORDS, load_config
+from domain import text_tags
 from domain.text_tags import TagRules, TextTagger, keyword_regex
 
 
@@ -80,6 +82,13 @@ def test_english_keywords_match_whole_words_only() -> None:
     tagger = TextTagger(TagRules.model_validate({"tags": {"price": {"keywords": ["price", "RFP"]}}}))
     assert tagger.tags("A priceless moment, the pricey option, an RFPs folder.") == {}
     assert tagger.tags("Price, again. 价格price问题; rfp next week") == {"price": ["price", "rfp"]}
+
+
+def test_a_match_is_not_read_again_from_inside_by_its_own_rule() -> None:
+    # As a scan does: the next match starts where the last one ended.
+    tagger = TextTagger(TagRules.model_validate({"tags": {"price": {"keywords": ["降价", "价格"]}}}))
+    assert tagger.tags("能降价格吗") == {"price": ["降价"]}
+    assert tagger.tags("降价,价格") == {"price": ["降价", "价格"]}
 
 
 def test_prefix_keywords_and_patterns() -> None:
@@ -160,3 +169,35 @@ def test_the_word_edge_after_the_first_character_matches_exactly_what_the_edge_b
     reference = re.compile(_edge_first_regex(keyword), re.IGNORECASE)
     spans = [(m.start(), m.group()) for m in fast.finditer(text)]
     assert spans == [(m.start(), m.group()) for m in reference.finditer(text)]
+
+
+# Every character there is, for the two facts the tagger's needles stand on (checked against the
+# Unicode tables of the Python running the tests).
+_EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))
+
+
+def test_the_fold_strangers_are_the_characters_lower_casing_does_not_read_like_ignorecase() -> None:
+    strangers = {x for x in _EVERY_CHARACTER if len(x.lower()) != 1}
+    for ascii_character in map(chr, range(128)):
+        matched = re.findall(re.escape(ascii_character), _EVERY_CHARACTER, re.IGNORECASE)
+        strangers.update(x for x in matched if x.lower() != ascii_character.lower())
+    assert strangers == set(re.findall(text_tags._FOLD_STRANGERS, _EVERY_CHARACTER))
+
+
+def test_ignorecase_matches_a_character_without_case_to_itself_alone() -> None:
+    caseless = [x for x in _EVERY_CHARACTER if text_tags._caseless(x)]
+    ranges, start = [], 0
+    for index in range(1, len(caseless) + 1):
+        if index == len(caseless) or ord(caseless[index]) != ord(caseless[index - 1]) + 1:
+            ranges.append(f"{re.escape(caseless[start])}-{re.escape(caseless[index - 1])}")
+            start = index
+    assert re.findall(f"[{''.join(ranges)}]", _EVERY_CHARACTER, re.IGNORECASE) == caseless
+
+
+def test_outside_the_fold_strangers_what_lower_cases_to_a_word_character_is_one_to_ignorecase() -> None:
+    strangers = set(re.findall(text_tags._FOLD_STRANGERS, _EVERY_CHARACTER))
+    lower_word = re.compile(f"[{text_tags._LOWER_WORD}]")
+    lowered_into_words = {
+        x for x in _EVERY_CHARACTER if x not in strangers and lower_word.fullmatch(x.lower()) is not None
+    }
+    assert lowered_into_words <= set(re.findall(f"[{text_tags._WORD}]", _EVERY_CHARACTER, re.IGNORECASE))
