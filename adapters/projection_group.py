@@ -23,6 +23,7 @@ import structlog
 from eventsourcing.persistence import IntegrityError, Notification
 
 from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gil_handoff import prompt_handoff
 from adapters.projection_runner import Progress, Shared
 from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
@@ -94,6 +95,7 @@ class ProjectionGroup:
         try:
             with (
                 quiet_gc(),
+                prompt_handoff(),
                 ThreadPoolExecutor(1, thread_name_prefix="group-save") as writer,
                 ThreadPoolExecutor(1, thread_name_prefix="group-read") as reader,
             ):

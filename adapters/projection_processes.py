@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Lock
 
+from adapters.ledger_projection import open_ledger_view
 from adapters.persistence import open_store
 from adapters.projection_group import ProjectionGroup
 from adapters.projection_members import projection
-from adapters.projection_runner import Progress
+from adapters.projection_runner import Progress, open_doc_view
 from adapters.settings import Settings
 
 # CPU seconds of each projection's rebuild over the same 200,000-event simulated history
@@ -42,6 +44,7 @@ FOLD_COST = {
     "service": 0.1,
 }
 _EXIT_SECONDS = 30.0
+_OPEN_SECONDS = 60.0
 
 
 class RebuildFailed(RuntimeError):
@@ -68,12 +71,23 @@ def parallel_store(settings: Settings) -> bool:
     return settings.database_url.startswith(("postgresql://", "postgres://"))
 
 
-def _rebuild_group(settings: Settings, names: list[str], batch_size: int, reports: Connection) -> None:
+def _rebuild_group(
+    settings: Settings, names: list[str], batch_size: int, opening: Lock, reports: Connection
+) -> None:
     """A worker process's whole life: its own store, its group rebuilt in one pass, reports sent."""
     try:
-        store = open_store(settings.database_url)
+        # Opening a store runs the library's CREATE ... statements, which PostgreSQL refuses to run
+        # for the same catalog entries in two sessions at once (a duplicate type, "tuple concurrently
+        # updated"): workers open theirs one at a time, and fold side by side. A worker that died
+        # holding the turn delays the others by _OPEN_SECONDS, no more.
+        turn = opening.acquire(timeout=_OPEN_SECONDS)
         try:
+            store = open_store(settings.database_url)
             members = [projection(store, settings, name, batch_size) for name in names]
+        finally:
+            if turn:
+                opening.release()
+        try:
             group = ProjectionGroup(store, members, batch_size)
             position = group.rebuild(lambda done, _: reports.send(("progress", done, "")))
         finally:
@@ -105,19 +119,25 @@ class ParallelRebuild:
         for progress: each worker folds up to the store's head when it starts."""
         # Workers opening a store whose tables are missing would create them at once, which PostgreSQL
         # refuses ("tuple concurrently updated"): they are created here first.
-        open_store(self.settings.database_url).close()
+        store = open_store(self.settings.database_url)
+        try:
+            open_doc_view(store)
+            open_ledger_view(store)
+        finally:
+            store.close()
         # Spawned, not forked: a forked child would inherit this process's open connections.
         context = multiprocessing.get_context("spawn")
         # A pipe per worker, not one shared queue: a worker killed while writing to a shared queue
         # would leave its lock held and every other worker blocked on its next report.
         readers: list[Connection] = []
+        opening = context.Lock()
         self.processes = []
         try:
             for group in self.groups:
                 receiver, sender = context.Pipe(duplex=False)
                 process = context.Process(
                     target=_rebuild_group,
-                    args=(self.settings, group, self.batch_size, sender),
+                    args=(self.settings, group, self.batch_size, opening, sender),
                     name=f"rebuild-{'+'.join(group)}",
                     daemon=True,
                 )

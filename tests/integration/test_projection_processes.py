@@ -117,3 +117,16 @@ def test_the_cli_rebuilds_everything_over_workers(
     statuses = json.loads(result.stdout)["rebuilt"]
     assert [s["projection"] for s in statuses] == projection_names(Settings())
     assert all(s["position"] == head and s["lag"] == 0 for s in statuses)
+
+
+def test_many_workers_starting_at_once_all_open_the_store(
+    postgres_url: str, executor: Executor, store: EventStore
+) -> None:
+    # Opening a store runs the library's CREATE statements, which PostgreSQL refuses for the same
+    # catalog entries in two sessions at once: without their turns, some of these workers failed.
+    head = _simulated(store, executor)
+    names = projection_names(Settings())
+    for _ in range(3):
+        rebuild = ParallelRebuild(_settings(postgres_url), names, batch_size=500, workers=len(names))
+        assert rebuild.run(head) == head
+        assert [process.exitcode for process in rebuild.processes] == [0] * len(names)
