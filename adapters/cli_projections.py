@@ -18,7 +18,7 @@ from adapters.projection_follow import EventWaiter
 from adapters.projection_group import ProjectionGroup
 from adapters.projection_members import LEDGER, projection, projection_names, read_model_runner
 from adapters.projection_processes import ParallelRebuild, RebuildFailed, parallel_store
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ProjectionRunner, open_doc_view, saved_status
 from adapters.projection_supervisor import Supervised, Supervisor
 from adapters.read_models import read_models
 from adapters.settings import Settings
@@ -59,7 +59,8 @@ def status_command(ctx: click.Context, fmt: str) -> None:
     service = bootstrap(ctx.obj["db"])
     try:
         statuses = [LedgerProjection(service.store).status()]
-        statuses += [_runner(service, name).status() for name in read_models(service.settings)]
+        view = open_doc_view(service.store)
+        statuses += [saved_status(service.store, view, name) for name in read_models(service.settings)]
     finally:
         service.close()
     lines = []
@@ -98,12 +99,10 @@ def rebuild_command(
     service = bootstrap(ctx.obj["db"])
     try:
         chosen = projection_names(service.settings) if everything else list(dict.fromkeys(names))
-        members = [projection(service.store, service.settings, name, batch_size) for name in chosen]
         label = f"rebuilding {', '.join(chosen)}"
-        if len(members) == 1:
-            with position_bar(label, members[0].head()) as advance:
-                position = members[0].rebuild(advance)
-        elif workers > 1 and parallel_store(service.settings):
+        if len(chosen) > 1 and workers > 1 and parallel_store(service.settings):
+            # The workers load and fold the projections; this process only shows their progress, then
+            # their saved status (loading them here would only be thrown away by the rebuild).
             rebuild = ParallelRebuild(service.settings, chosen, batch_size, workers)
             head = service.store.recorder.max_notification_id() or 0
             with position_bar(label, head) as advance:
@@ -111,17 +110,27 @@ def rebuild_command(
                     position = rebuild.run(head, advance)
                 except RebuildFailed as failed:
                     raise click.ClickException(str(failed)) from failed
-            for member in members:
-                member.reload()
+            view = open_doc_view(service.store)
+            statuses = [
+                LedgerProjection(service.store).status()
+                if name == LEDGER
+                else saved_status(service.store, view, name)
+                for name in chosen
+            ]
         else:
-            group = ProjectionGroup(service.store, members, batch_size)
-            with position_bar(label, group.head()) as advance:
-                position = group.rebuild(advance)
-        statuses = [member.status() for member in members]
+            members = [projection(service.store, service.settings, name, batch_size) for name in chosen]
+            if len(members) == 1:
+                with position_bar(label, members[0].head()) as advance:
+                    position = members[0].rebuild(advance)
+            else:
+                group = ProjectionGroup(service.store, members, batch_size)
+                with position_bar(label, group.head()) as advance:
+                    position = group.rebuild(advance)
+            statuses = [member.status() for member in members]
     finally:
         service.close()
     text = f"rebuilt {', '.join(chosen)} up to position {position}"
-    if len(members) == 1 and not everything:
+    if len(chosen) == 1 and not everything:
         _emit(fmt, {"rebuilt": chosen[0], **statuses[0]}, text)
     else:
         _emit(fmt, {"rebuilt": statuses}, text)

@@ -55,6 +55,22 @@ def _canonical(row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str,
     return (kind, key, part, sort, json_text.dumps(json_text.loads(doc)))
 
 
+def saved_status(store: EventStore, view: DocView, name: str, position: int | None = None) -> dict[str, Any]:
+    """A read model's position, lag and parked events, from what it saved (no need to load it)."""
+    head = store.recorder.max_notification_id() or 0
+    position = view.position(name) if position is None else position
+    return {
+        "projection": name,
+        "position": position,
+        "head": head,
+        "lag": head - position,
+        "parked": [
+            {"position": p, "event_id": e, "topic": t, "error": err, "attempts": a}
+            for p, e, t, err, a in view.parked(name)
+        ],
+    }
+
+
 class ProjectionRunner:
     def __init__(
         self,
@@ -233,18 +249,7 @@ class ProjectionRunner:
         return self.catch_up(on_progress=on_progress)
 
     def status(self) -> dict[str, Any]:
-        head = self.head()
-        parked = self.view.parked(self.name)
-        return {
-            "projection": self.name,
-            "position": self.position,
-            "head": head,
-            "lag": head - self.position,
-            "parked": [
-                {"position": p, "event_id": e, "topic": t, "error": err, "attempts": a}
-                for p, e, t, err, a in parked
-            ],
-        }
+        return saved_status(self.store, self.view, self.name, self.position)
 
     def verify(self) -> dict[str, Any]:
         """Folds the whole history into a fresh read model in memory and compares checksums with
