@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from adapters.doc_view import DocView
 from adapters.http_problems import NoSuchPosition, NotCaughtUp
 from adapters.ledger_projection import LedgerProjection
-from adapters.projection_runner import ProjectionRunner, open_doc_view
+from adapters.projection_runner import ProjectionRunner, open_doc_view, saved_status
 from adapters.read_models import read_models
 from adapters.settings import Settings
 from commands.store import EventStore
@@ -114,19 +114,5 @@ class ReadSide:
 
     def status(self) -> list[dict[str, object]]:
         """Each projection's saved position against the store's head, without moving any of them."""
-        head = self.store.recorder.max_notification_id() or 0
         # The ledger tracks its position in the same table as the document read models.
-        saved = {name: self.view.position(name) for name in self.names()}
-        return [
-            {
-                "projection": name,
-                "position": position,
-                "head": head,
-                "lag": head - position,
-                "parked": [
-                    {"position": p, "event_id": e, "topic": t, "error": err, "attempts": a}
-                    for p, e, t, err, a in self.view.parked(name)
-                ],
-            }
-            for name, position in saved.items()
-        ]
+        return [saved_status(self.store, self.view, name) for name in self.names()]

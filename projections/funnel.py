@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from domain.deal import Deal
@@ -87,17 +87,8 @@ def stay_index(stay: Document) -> tuple[str, str, str]:
     last) and entry, so "in the stage at the end of P" reads only stays still open or ended after P."""
     # An ISO instant begins with its own wall-clock year and month, as `period_of` has them.
     ended = stay["ended_at"][:7] if stay["ended_at"] else OPEN
-    sort = f"{ended}|{fast_instant_key(datetime.fromisoformat(stay['entered_at']))}"
+    sort = f"{ended}|{instant_key(datetime.fromisoformat(stay['entered_at']))}"
     return f"{stay['deal_id']}|{stay['seq']:04d}", stay["stage"], sort
-
-
-def fast_instant_key(moment: datetime) -> str:
-    """`instant_key`, made by `isoformat` (strftime costs several times as much): the same text for
-    every year `isoformat` writes with four digits, the only ones strftime is sure to pad alike."""
-    utc = moment.astimezone(UTC)
-    if utc.year < 1000:
-        return instant_key(moment)
-    return f"{utc.replace(tzinfo=None).isoformat(timespec='microseconds')}Z"
 
 
 class FunnelHealth:
@@ -333,7 +324,7 @@ class FunnelHealth:
         self._follow(assignment, "assigned")
         self._follow(assignment, "untouched")
         due = {"deal_id": deal["deal_id"], "rep": deal["owner"], "due_at": due_iso}
-        self.changes.put("due", deal["deal_id"], due, part="open", sort=fast_instant_key(due_at))
+        self.changes.put("due", deal["deal_id"], due, part="open", sort=instant_key(due_at))
         self.changed_deals[deal["deal_id"]] = deal
 
     def _stop_waiting(self, deal: Document, ended_at: datetime | None = None) -> None:

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from commands.context import Context
 from commands.executor import Executor
 from domain.periods import period_of
-from projections.funnel import TOPICS, FunnelHealth, fast_instant_key
+from projections.funnel import TOPICS, FunnelHealth
 from projections.json_text import dumps
-from projections.read_model import instant_key
 from tests.conftest import FixedClock
 from tests.property.test_ledger_properties import execute, history, memory_store
 
@@ -63,12 +62,6 @@ zones = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(mi
 instants = st.datetimes(
     min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=zones | st.just(UTC)
 )
-
-
-@given(moment=instants)
-@settings(max_examples=300, deadline=None)
-def test_instant_keys_are_spelled_as_instant_key_spells_them(moment: datetime) -> None:
-    assert fast_instant_key(moment) == instant_key(moment)
 
 
 @given(moment=instants)
