@@ -16,7 +16,13 @@ from adapters.cli_progress import position_bar, stderr
 from adapters.ledger_projection import LedgerProjection
 from adapters.projection_follow import EventWaiter
 from adapters.projection_group import ProjectionGroup
-from adapters.projection_members import LEDGER, projection, projection_names, read_model_runner
+from adapters.projection_members import (
+    LEDGER,
+    REBUILD_BATCH_SIZE,
+    projection,
+    projection_names,
+    read_model_runner,
+)
 from adapters.projection_processes import ParallelRebuild, RebuildFailed, parallel_store
 from adapters.projection_runner import ProjectionRunner, open_doc_view, saved_status
 from adapters.projection_supervisor import Supervised, Supervisor
@@ -77,7 +83,7 @@ def status_command(ctx: click.Context, fmt: str) -> None:
 @projections.command("rebuild")
 @click.argument("names", nargs=-1, type=_name_choice())
 @click.option("--all", "everything", is_flag=True, help="Every projection, the ledger first.")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=REBUILD_BATCH_SIZE, show_default=True)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

@@ -10,6 +10,12 @@ from adapters.settings import Settings
 from commands.store import EventStore
 
 LEDGER = "ledger"
+# Events per batch when a projection is rebuilt from empty (each batch saved with its position). A fold
+# rewrites every document a batch changed (a customer's, a funnel cell's) once per batch: in batches of
+# 20,000 instead of 2,000, a rebuild of every projection over 204,239 events writes 140k documents
+# instead of 180k (50 MB of JSON instead of 74 MB); over 1,006,478 events the rebuild over two workers
+# took 37-45 s instead of 58-60 s.
+REBUILD_BATCH_SIZE = 20_000
 
 
 def projection_names(settings: Settings) -> list[str]:

@@ -28,7 +28,7 @@ from multiprocessing.synchronize import Lock
 from adapters.ledger_projection import open_ledger_view
 from adapters.persistence import open_store
 from adapters.projection_group import ProjectionGroup
-from adapters.projection_members import projection
+from adapters.projection_members import REBUILD_BATCH_SIZE, projection
 from adapters.projection_runner import Progress, open_doc_view
 from adapters.settings import Settings
 
@@ -104,7 +104,7 @@ class ParallelRebuild:
 
     settings: Settings
     names: Sequence[str]
-    batch_size: int = 2000
+    batch_size: int = REBUILD_BATCH_SIZE
     workers: int = 2
     groups: list[list[str]] = field(init=False)
     processes: list[BaseProcess] = field(init=False, default_factory=list)

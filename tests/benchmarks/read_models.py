@@ -49,7 +49,7 @@ from adapters.gc_quiet import between_batches, quiet_gc
 from adapters.ledger_projection import LedgerProjection
 from adapters.persistence import open_store
 from adapters.projection_group import Member, ProjectionGroup
-from adapters.projection_members import projection, projection_names
+from adapters.projection_members import REBUILD_BATCH_SIZE, projection, projection_names
 from adapters.projection_processes import ParallelRebuild, parallel_store
 from adapters.projection_runner import ProjectionRunner, open_doc_view
 from adapters.read_ahead import read_batch
@@ -478,7 +478,10 @@ def main() -> None:
         "--workers", type=int, default=os.cpu_count() or 1, help="processes for the rebuild over workers"
     )
     parser.add_argument(
-        "--projection-batch-size", type=int, default=2000, help="events per rebuild batch (saved together)"
+        "--projection-batch-size",
+        type=int,
+        default=REBUILD_BATCH_SIZE,
+        help="events per rebuild batch (saved together)",
     )
     parser.add_argument("--import-batch-size", type=int, default=500, help="commands per fill transaction")
     parser.add_argument("--clients", type=int, default=8, help="concurrent customer-360 clients")
