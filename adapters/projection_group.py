@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Protocol, cast
+from typing import Protocol
 
 import structlog
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 
+from adapters.event_decoder import EventDecoder
 from adapters.gc_quiet import between_batches, quiet_gc
 from adapters.gil_handoff import prompt_handoff
 from adapters.projection_runner import Progress, Shared
@@ -64,6 +65,7 @@ class ProjectionGroup:
         self.store = store
         self.members = list(members)
         self.batch_size = batch_size
+        self.decoder = EventDecoder(store.mapper)
         # One read serves them all: every topic if one of them reads every event.
         wanted = [member.topics for member in self.members]
         self.topics: tuple[str, ...] | None = (
@@ -144,6 +146,6 @@ class ProjectionGroup:
 
     def _decoded(self, notification: Stored) -> object | None:
         try:
-            return self.store.mapper.to_domain_event(cast("Notification", notification))
+            return self.decoder.decode(notification)
         except Exception:  # each projection decodes it again itself, and parks it or halts, as alone
             return None

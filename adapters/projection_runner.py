@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
+from adapters.event_decoder import EventDecoder
 from adapters.gc_quiet import between_batches, quiet_gc
 from adapters.gil_handoff import prompt_handoff
 from adapters.read_ahead import ReadAhead, Stored, read_batch
@@ -85,6 +86,7 @@ class ProjectionRunner:
         self.view = view
         self.factory = factory
         self.batch_size = batch_size
+        self.decoder = EventDecoder(store.mapper)
         self.model = factory()
         self.name = self.model.name
         self.position = 0
@@ -135,7 +137,8 @@ class ProjectionRunner:
         return parked
 
     def _apply(self, notification: Stored, decoded: object | None = None) -> str | None:
-        """Folds one event, decoded here unless it comes decoded; a failure is retried, decoding again."""
+        """Folds one event, decoded here unless it comes decoded; a failure is retried, decoding again
+        (with the library's mapper, which says why it fails, where the first attempt decodes faster)."""
         error = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
@@ -146,7 +149,9 @@ class ProjectionRunner:
                 )
                 if from_stored is not None and from_stored(notification, notification.id):
                     return None
-                if decoded is None:
+                if decoded is None and attempt == 1:
+                    decoded = self.decoder.decode(notification)
+                elif decoded is None:
                     decoded = self.store.mapper.to_domain_event(cast("Notification", notification))
                 self.model.apply(decoded, notification.id)
             except Exception as failure:  # a read model must not stop on one bad event

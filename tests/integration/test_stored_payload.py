@@ -91,6 +91,7 @@ def test_what_it_cannot_read_the_same_way_is_left_to_decoding() -> None:
     assert stored_fields(REP_ONBOARDED, b'{"class_version":2,"rep_id":"r-1"}') is None, "would be upcast"
     assert stored_fields(REP_ONBOARDED, b'{"amount":{"_type_":"decimal_str","_data_":"abc"}}') is None
     assert stored_fields(REP_ONBOARDED, b"[1,2]") is None
+    assert stored_fields(REP_ONBOARDED, b'{"_type_":"decimal_str","_data_":"1"}') is None, "not fields"
     assert stored_fields(REP_ONBOARDED, b'{"d":{"_type_":"date_iso","_data_":"2026-02-03"}}') == {
         "d": "2026-02-03"
     }
