@@ -9,7 +9,7 @@ from typing import Any, cast
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gc_quiet import quiet_gc
 from adapters.ledger_view import LedgerView, PostgresLedgerView, SQLiteLedgerView
 from adapters.projection_runner import Shared
 from commands.store import EventStore
@@ -75,7 +75,6 @@ class LedgerProjection:
         batches = 0
         while self.position < head and (max_batches is None or batches < max_batches):
             batches += 1
-            between_batches()
             notifications = self.store.recorder.select_notifications(
                 start=self.position,
                 limit=self.batch_size,

@@ -23,7 +23,7 @@ import structlog
 from eventsourcing.persistence import IntegrityError
 
 from adapters.event_decoder import EventDecoder
-from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gc_quiet import quiet_gc
 from adapters.gil_handoff import prompt_handoff
 from adapters.projection_runner import Progress, Shared
 from adapters.read_ahead import ReadAhead, Stored, read_batch
@@ -122,7 +122,6 @@ class ProjectionGroup:
         writing: Future[None] | None = None
         written = self.position
         while (start := self.position) < head:
-            between_batches()
             notifications = ahead.take(start)
             full = len(notifications) == self.batch_size
             end = notifications[-1].id if full else head

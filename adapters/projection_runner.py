@@ -16,7 +16,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
 from adapters.event_decoder import EventDecoder
-from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gc_quiet import quiet_gc
 from adapters.gil_handoff import prompt_handoff
 from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
@@ -210,7 +210,6 @@ class ProjectionRunner:
                     more = self.position < head and (max_batches is None or batches < max_batches)
                     if more:
                         batches += 1
-                        between_batches()
                         notifications = ahead.take(self.position)
                         full = len(notifications) == self.batch_size
                         position = notifications[-1].id if full else head

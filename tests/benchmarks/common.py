@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from adapters.bootstrap import system_clock
-from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gc_quiet import quiet_gc
 from adapters.persistence import open_store
 from adapters.simulation import simulate
 from commands.context import Context
@@ -125,7 +125,6 @@ def _raw_read(store: EventStore, batch_size: int, counted: frozenset[str]) -> di
     head = recorder.max_notification_id() or 0
     position = decoded = matching = 0
     while position < head:
-        between_batches()
         notifications = recorder.select_notifications(
             start=position, limit=batch_size, stop=head, inclusive_of_start=False
         )

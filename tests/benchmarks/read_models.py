@@ -45,7 +45,7 @@ import psycopg
 from eventsourcing.persistence import Notification
 
 from adapters.customer_query import customer_360
-from adapters.gc_quiet import between_batches, quiet_gc
+from adapters.gc_quiet import quiet_gc
 from adapters.ledger_projection import LedgerProjection
 from adapters.persistence import open_store
 from adapters.projection_group import Member, ProjectionGroup
@@ -136,7 +136,6 @@ def timed_folds_reader(store: EventStore, batch_size: int) -> dict[str, Any]:
         head = store.recorder.max_notification_id() or 0
         position = decoded = 0
         while position < head:
-            between_batches()
             notifications = read_batch(store, position, head, batch_size, ())
             for notification in notifications:
                 store.mapper.to_domain_event(cast("Notification", notification))
