@@ -1,27 +1,32 @@
 """Runs the ledger projection: loads its saved state, catches up from the store's notification log
-in batches, and saves each batch with its tracking position in one transaction."""
+in batches, and saves each batch with its tracking position in one transaction.
+
+The ledger never skips a fact pay depends on: an event it cannot decode or fold halts it, where a read
+model would park the event and go on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, cast
 
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from adapters.event_decoder import EventDecoder
 from adapters.gc_quiet import quiet_gc
-from adapters.ledger_view import LedgerView, PostgresLedgerView, SQLiteLedgerView
+from adapters.gil_handoff import prompt_handoff
+from adapters.ledger_view import Encoded, LedgerView, PostgresLedgerView, SQLiteLedgerView, encode
 from adapters.projection_runner import Shared
+from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
 from projections.ledger import Ledger
 from projections.pay_facts import PAY_TOPICS
 
 DEFAULT_BATCH_SIZE = 2000
 _PAY = frozenset(PAY_TOPICS)
-
-
-def _written() -> None:
-    """The ledger saves as it folds: nothing is left to write."""
+Progress = Callable[[int, int], None]
 
 
 def open_ledger_view(store: EventStore) -> LedgerView:
@@ -39,19 +44,44 @@ class LedgerProjection:
         self.store = store
         self.batch_size = batch_size
         self.view = open_ledger_view(store)
-        self.ledger = Ledger()
-        self.position = 0
-        self.reload()
+        self.decoder = EventDecoder(store.mapper)
+        # The saved ledger is loaded when first asked for: a rebuild drops it unread (loading it took
+        # a fifth of a rebuild's time), and one this version cannot read does not stop a rebuild.
+        self._ledger: Ledger | None = None
+        self._position = 0
+        # Set when a catch-up failed: what it folded but did not save is lost, so the next one reloads.
+        self.stale = False
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            return self._load()
+        return self._ledger
+
+    @property
+    def position(self) -> int:
+        if self._ledger is None:
+            self._load()
+        return self._position
+
+    @position.setter
+    def position(self, position: int) -> None:
+        self._position = position
 
     def reload(self) -> None:
+        self._load()
+
+    def _load(self) -> Ledger:
         snapshot = self.view.load()
         ledger = Ledger()
         for kind, key, doc in snapshot.facts:
             ledger.facts.load(kind, key, doc)
         for period, doc, lines in snapshot.closed:
             ledger.load_closed(period, doc, lines)
-        self.ledger = ledger
-        self.position = snapshot.position
+        self._ledger = ledger
+        self._position = snapshot.position
+        self.stale = False
+        return ledger
 
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
@@ -60,45 +90,92 @@ class LedgerProjection:
         self,
         *,
         save: bool = True,
-        on_progress: Callable[[int, int], None] | None = None,
+        on_progress: Progress | None = None,
         max_batches: int | None = None,
     ) -> int:
         """Folds every event up to the store's current head (or `max_batches` batches of them); with
-        save=False nothing is written (a sandbox reads the ledger as of now without moving it)."""
-        with quiet_gc():
-            return self._catch_up(save, on_progress, max_batches)
+        save=False nothing is written (a sandbox reads the ledger as of now without moving it).
+
+        As a read model's runner does: a batch is written by another thread while the next one folds,
+        and the one after it is read by a third. Its rows are encoded first (the fold goes on changing
+        the documents they come from); the next batch is handed over only once the one before is saved.
+        """
+        if self.stale:
+            self.reload()
+        try:
+            with (
+                quiet_gc(),
+                prompt_handoff(),
+                ThreadPoolExecutor(1, thread_name_prefix="ledger-save") as writer,
+                ThreadPoolExecutor(1, thread_name_prefix="ledger-read") as reader,
+            ):
+                return self._catch_up(save, on_progress, max_batches, writer, reader)
+        except BaseException:
+            # What was folded but not saved, or folded in part, is lost: the next catch-up reloads.
+            self.stale = True
+            raise
+
+    def _read(self, start: int, head: int) -> Sequence[Stored]:
+        return read_batch(self.store, start, head, self.batch_size, PAY_TOPICS)
 
     def _catch_up(
-        self, save: bool, on_progress: Callable[[int, int], None] | None, max_batches: int | None
+        self,
+        save: bool,
+        on_progress: Progress | None,
+        max_batches: int | None,
+        writer: ThreadPoolExecutor,
+        reader: ThreadPoolExecutor,
     ) -> int:
         head = self.head()
         batches = 0
-        while self.position < head and (max_batches is None or batches < max_batches):
-            batches += 1
-            notifications = self.store.recorder.select_notifications(
-                start=self.position,
-                limit=self.batch_size,
-                stop=head,
-                topics=PAY_TOPICS,
-                inclusive_of_start=False,
-            )
-            for notification in notifications:
-                self.ledger.apply(self.store.mapper.to_domain_event(notification))
-            full = len(notifications) == self.batch_size
-            position = notifications[-1].id if full else head
-            if save:
-                try:
-                    self.view.save(
-                        self.ledger.facts.take_changes(), self.ledger.take_closed_changes(), position
-                    )
-                except IntegrityError:
-                    # Another process tracked this far already: its state is as good as ours.
-                    self.reload()
-                    continue
-            self.position = position
-            if on_progress is not None:
+        ahead = ReadAhead(reader, partial(self._read, head=head))
+        writing: Future[int] | None = None
+        batch: Encoded | None = None
+        position = self.position
+        while True:
+            more = self.position < head and (max_batches is None or batches < max_batches)
+            if more:
+                batches += 1
+                notifications = ahead.take(self.position)
+                full = len(notifications) == self.batch_size
+                position = notifications[-1].id if full else head
+                if full and (max_batches is None or batches < max_batches):
+                    ahead.prefetch(position)
+                ledger, decode = self.ledger, self.decoder.decode
+                for notification in notifications:
+                    ledger.apply(decode(notification))
+                batch = self._encode() if save else None
+            if writing is not None:
+                written, writing = writing, None
+                if not self._saved(written, head, on_progress):
+                    continue  # state reloaded: what was just folded is folded again from there
+            if not more:
+                return self.position
+            if batch is not None:
+                writing = writer.submit(self._write, batch, position)
+            elif on_progress is not None:
                 on_progress(position, head)
-        return self.position
+            self.position = position
+
+    def _encode(self) -> Encoded:
+        return encode(self.ledger.facts.take_changes(), self.ledger.take_closed_changes())
+
+    def _write(self, batch: Encoded, position: int) -> int:
+        self.view.write(batch, position)
+        return position
+
+    def _saved(self, writing: Future[int], head: int, on_progress: Progress | None) -> bool:
+        """Waits for the batch being written; False if another process had tracked that far already,
+        in which case the saved state is loaded and the fold goes on from there."""
+        try:
+            position = writing.result()
+        except IntegrityError:
+            # Another process tracked this far already: its state is as good as ours.
+            self.reload()
+            return False
+        if on_progress is not None:
+            on_progress(position, head)
+        return True
 
     def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Drops the saved ledger and folds the whole history again, batch by batch."""
@@ -118,18 +195,17 @@ class LedgerProjection:
         return True
 
     def fold_shared(self, items: Sequence[Shared], end: int) -> Callable[[], None]:
-        """Folds the pay events of a batch read (and decoded) once for several projections, and saves
-        them with position `end` before it returns: the ledger's documents are its live state, which
-        the next batch goes on changing. A pay event that does not decode halts it, as it would alone."""
-        after = self.position
+        """Folds the pay events of a batch read (and decoded) once for several projections. Returns the
+        write of what it folded, with position `end`, to run next: its rows encoded now, since the
+        ledger's documents are its live state, which the next batch goes on changing. A pay event that
+        does not decode halts it, as it would alone."""
+        after, ledger = self.position, self.ledger
         for notification, decoded in items:
             if notification.id > after and notification.topic in _PAY:
-                stored = cast("Notification", notification)
-                event = decoded if decoded is not None else self.store.mapper.to_domain_event(stored)
-                self.ledger.apply(event)
-        self.view.save(self.ledger.facts.take_changes(), self.ledger.take_closed_changes(), end)
+                ledger.apply(decoded if decoded is not None else self.decoder.decode(notification))
+        batch = self._encode()
         self.position = end
-        return _written
+        return partial(self.view.write, batch, end)
 
     def status(self) -> dict[str, Any]:
         head = self.head()

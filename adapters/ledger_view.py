@@ -36,6 +36,9 @@ class LedgerView(Protocol):
     def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
         """Raises IntegrityError when another process has already tracked this position or later."""
 
+    def write(self, batch: Encoded, position: int) -> None:
+        """`save` of changes encoded beforehand."""
+
     def reset(self) -> None:
         """Forgets everything, tracking position included, in one transaction."""
 
@@ -49,6 +52,24 @@ _TABLES = (
     "order_id TEXT, corrects TEXT, bonus_id TEXT, sources TEXT NOT NULL, explanation TEXT NOT NULL, "
     "PRIMARY KEY (period, seq))",
     "CREATE INDEX IF NOT EXISTS {lines_by_rep} ON {lines} (rep_id, period)",
+)
+# PostgreSQL takes each table's rows of a batch as one array per column, in one statement, as
+# `doc_view` does (its reasons: a pipelined executemany costs a protocol message and a row of
+# client-side work per row; arrays go in binary, the text form escapes each element with a regular
+# expression). A batch never has a key twice: facts come from a set of keys, periods from a dict.
+_UPSERT_FACTS = (
+    "INSERT INTO {facts} (kind, key, doc) SELECT * FROM unnest(%b::text[], %b::text[], %b::text[]) "
+    "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc"
+)
+_UPSERT_CLOSED_PERIODS = (
+    "INSERT INTO {closed} (period, doc) SELECT * FROM unnest(%b::text[], %b::text[]) "
+    "ON CONFLICT (period) DO UPDATE SET doc = excluded.doc"
+)
+_DELETE_PERIODS_LINES = "DELETE FROM {lines} WHERE period = ANY(%b::text[])"
+_INSERT_LINES = (
+    "INSERT INTO {lines} (period, seq, rep_id, kind, amount, plan, order_id, corrects, bonus_id, sources, "
+    "explanation) SELECT * FROM unnest(%b::text[], %b::integer[], %b::text[], %b::text[], %b::text[], "
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])"
 )
 _UPSERT_FACT = (
     "INSERT INTO {facts} (kind, key, doc) VALUES ({p}, {p}, {p}) "
@@ -117,16 +138,30 @@ def _snapshot(
     )
 
 
-def _writes(facts: list[FactRow], closed: ClosedChanges) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
-    fact_rows = [(kind, key, json_text.dumps(doc)) for kind, key, doc in facts]
-    closed_rows = [(period, json_text.dumps(doc)) for period, (doc, _) in closed.items()]
-    deletes = [(period,) for period in closed]
-    line_rows = [
-        _line_row(period, seq, line)
-        for period, (_, lines) in closed.items()
-        for seq, line in enumerate(lines)
-    ]
-    return fact_rows, closed_rows, deletes, line_rows
+@dataclass(frozen=True)
+class Encoded:
+    """A batch's changes as the view stores them, text only: it can be written by another thread while
+    the fold goes on changing the documents it came from (a deal's stage, a closed period's reruns)."""
+
+    facts: list[tuple[str, str, str]]  # kind, key, JSON document
+    closed: list[tuple[str, str]]  # period, JSON document
+    lines: list[tuple[Any, ...]]  # every line of those periods, which replace the ones saved
+
+
+def encode(facts: list[FactRow], closed: ClosedChanges) -> Encoded:
+    return Encoded(
+        facts=[(kind, key, json_text.dumps(doc)) for kind, key, doc in facts],
+        closed=[(period, json_text.dumps(doc)) for period, (doc, _) in closed.items()],
+        lines=[
+            _line_row(period, seq, line)
+            for period, (_, lines) in closed.items()
+            for seq, line in enumerate(lines)
+        ],
+    )
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class SQLiteLedgerView(SQLiteTrackingRecorder):
@@ -150,13 +185,15 @@ class SQLiteLedgerView(SQLiteTrackingRecorder):
         return _snapshot(position, facts, closed, lines)
 
     def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
-        fact_rows, closed_rows, deletes, line_rows = _writes(facts, closed)
+        self.write(encode(facts, closed), position)
+
+    def write(self, batch: Encoded, position: int) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, Tracking(LEDGER_TRACKING, position))
-            c.executemany(self._sql(_UPSERT_FACT), fact_rows)
-            c.executemany(self._sql(_UPSERT_CLOSED), closed_rows)
-            c.executemany(self._sql(_DELETE_LINES), deletes)
-            c.executemany(self._sql(_INSERT_LINE), line_rows)
+            c.executemany(self._sql(_UPSERT_FACT), batch.facts)
+            c.executemany(self._sql(_UPSERT_CLOSED), batch.closed)
+            c.executemany(self._sql(_DELETE_LINES), [(period,) for period, _ in batch.closed])
+            c.executemany(self._sql(_INSERT_LINE), batch.lines)
 
     def reset(self) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -176,6 +213,10 @@ class PostgresLedgerView(PostgresTrackingRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql_create_statements.extend(self._sql(t).format() for t in _TABLES)
+        self._statements = {
+            t: self._sql(t)
+            for t in (_UPSERT_FACTS, _UPSERT_CLOSED_PERIODS, _DELETE_PERIODS_LINES, _INSERT_LINES)
+        }
 
     def load(self) -> LedgerSnapshot:
         with self.datastore.transaction(commit=False) as curs:
@@ -188,17 +229,23 @@ class PostgresLedgerView(PostgresTrackingRecorder):
         return _snapshot(position, facts, closed, lines)
 
     def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
-        fact_rows, closed_rows, deletes, line_rows = _writes(facts, closed)
+        self.write(encode(facts, closed), position)
+
+    def write(self, batch: Encoded, position: int) -> None:
         with self.datastore.transaction(commit=True) as curs:
+            # The ledger is derived from the store, as a read model is: if the server crashes before
+            # this commit reaches the disk, its rows and its tracking position are lost together, and
+            # the fold resumes from the position before. So the commit need not wait for the flush.
+            curs.execute("SET LOCAL synchronous_commit TO OFF")
             self._insert_tracking(curs, Tracking(LEDGER_TRACKING, position))
-            for statement, rows in (
-                (_UPSERT_FACT, fact_rows),
-                (_UPSERT_CLOSED, closed_rows),
-                (_DELETE_LINES, deletes),
-                (_INSERT_LINE, line_rows),
-            ):
-                if rows:
-                    curs.executemany(self._sql(statement), rows)
+            if batch.facts:
+                curs.execute(self._statements[_UPSERT_FACTS], _columns(batch.facts))
+            if batch.closed:
+                curs.execute(self._statements[_UPSERT_CLOSED_PERIODS], _columns(batch.closed))
+                periods = [period for period, _ in batch.closed]
+                curs.execute(self._statements[_DELETE_PERIODS_LINES], (periods,))
+            if batch.lines:
+                curs.execute(self._statements[_INSERT_LINES], _columns(batch.lines))
 
     def reset(self) -> None:
         tracking = Identifier(self.datastore.schema, self.tracking_table_name)
@@ -210,4 +257,4 @@ class PostgresLedgerView(PostgresTrackingRecorder):
             )
 
 
-__all__ = ["LEDGER_TRACKING", "IntegrityError", "LedgerSnapshot", "LedgerView"]
+__all__ = ["LEDGER_TRACKING", "Encoded", "IntegrityError", "LedgerSnapshot", "LedgerView", "encode"]

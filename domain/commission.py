@@ -9,8 +9,9 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
+from functools import lru_cache
 
-from domain.expressions import evaluate_condition
+from domain.expressions import Frozen, decide_frozen, freeze
 from domain.pay_history import Line, LineKind, OrderFact, PeriodHistory, Targets, to_cents
 from domain.plan import Accelerators, Band, Bonus, Factor, Plan, Scorecard
 
@@ -80,6 +81,7 @@ def _order_lines(
     plan: Plan, plan_key: str, history: PeriodHistory, credited: Sequence[CreditedOrder]
 ) -> list[Line]:
     lines: list[Line] = []
+    conditions = _Conditions(history)
     for entry in credited:
         order = entry.order
         sources = _sources(order.sources)
@@ -97,7 +99,7 @@ def _order_lines(
             order_id=order.order_id,
         )
         for bonus in plan.bonuses:
-            if not _bonus_applies(bonus, entry, history):
+            if not conditions.applies(bonus, entry):
                 continue
             amount = to_cents(entry.amount * bonus.rate)
             lines += _line(
@@ -115,31 +117,68 @@ def _order_lines(
     return lines
 
 
-def _bonus_applies(bonus: Bonus, entry: CreditedOrder, history: PeriodHistory) -> bool:
+class _Conditions:
+    """Decides bonus conditions for the credited orders of one period, in order.
+
+    What a condition sees is frozen once: an order's deal and customer for all its credit entries and
+    bonuses, a rep for all their orders, an entry for all its bonuses. Each is frozen when a condition
+    first needs it, in the order the variables are named, so a value a condition cannot see fails the
+    same decision, with the same message, as when every decision froze them all."""
+
+    def __init__(self, history: PeriodHistory) -> None:
+        self._history = history
+        self._reps: dict[str, Frozen] = {}
+        self._order: OrderFact | None = None
+        self._deal: Frozen | None = None
+        self._customer: Frozen | None = None
+        self._entry: CreditedOrder | None = None
+        self._frozen_entry: Frozen | None = None
+
+    def applies(self, bonus: Bonus, entry: CreditedOrder) -> bool:
+        try:
+            return decide_frozen(bonus.when, self._variables(entry))
+        except ValueError as error:
+            raise ValueError(
+                f"bonus {bonus.id!r} cannot be decided for order {entry.order.order_id}, rep {entry.rep_id}: "
+                f"{error}"
+            ) from error
+
+    def _variables(self, entry: CreditedOrder) -> tuple[tuple[str, Frozen], ...]:
+        # A failure raises out of the whole entitlement: nothing kept here is used after it.
+        order = entry.order
+        if entry is not self._entry:
+            self._frozen_entry = freeze(_order_variable(entry))
+            self._entry = entry
+        if order is not self._order:
+            self._deal = freeze(order.deal)
+            self._customer = freeze(order.customer)
+            self._order = order
+        rep = self._reps.get(entry.rep_id)
+        if rep is None:
+            rep = freeze(self._history.reps.get(entry.rep_id, {"rep_id": entry.rep_id}))
+            self._reps[entry.rep_id] = rep
+        return (
+            ("order", self._frozen_entry),
+            ("deal", self._deal),
+            ("customer", self._customer),
+            ("rep", rep),
+        )
+
+
+def _order_variable(entry: CreditedOrder) -> dict[str, object]:
     order = entry.order
-    variables: dict[str, Mapping[str, object]] = {
-        "order": {
-            "order_id": order.order_id,
-            "deal_id": order.deal_id,
-            "customer_id": order.customer_id,
-            "amount": order.amount,
-            "gross_margin": order.gross_margin,
-            "signed_on": order.signed_on.isoformat(),
-            "first_order": order.first_order,
-            "credited_amount": entry.amount,
-            "credited_margin": entry.margin,
-            "share": entry.share,
-        },
-        "deal": order.deal,
-        "customer": order.customer,
-        "rep": history.reps.get(entry.rep_id, {"rep_id": entry.rep_id}),
+    return {
+        "order_id": order.order_id,
+        "deal_id": order.deal_id,
+        "customer_id": order.customer_id,
+        "amount": order.amount,
+        "gross_margin": order.gross_margin,
+        "signed_on": order.signed_on.isoformat(),
+        "first_order": order.first_order,
+        "credited_amount": entry.amount,
+        "credited_margin": entry.margin,
+        "share": entry.share,
     }
-    try:
-        return evaluate_condition(bonus.when, variables)
-    except ValueError as error:
-        raise ValueError(
-            f"bonus {bonus.id!r} cannot be decided for order {order.order_id}, rep {entry.rep_id}: {error}"
-        ) from error
 
 
 def _accelerator_lines(
@@ -149,9 +188,10 @@ def _accelerator_lines(
     if accelerators is None:
         return []
     lines: list[Line] = []
+    by_rep = _by_rep(credited)
     for rep_id in sorted(history.targets):
         targets = history.targets[rep_id]
-        entries = [entry for entry in credited if entry.rep_id == rep_id]
+        entries = by_rep.get(rep_id, [])
         if targets.quota <= 0 or not entries:
             continue
         if accelerators.mode == "marginal":
@@ -217,9 +257,10 @@ def _scorecard_lines(
     if scorecard is None:
         return []
     lines: list[Line] = []
+    by_rep = _by_rep(credited)
     for rep_id in sorted(history.targets):
         targets = history.targets[rep_id]
-        entries = [entry for entry in credited if entry.rep_id == rep_id]
+        entries = by_rep.get(rep_id, [])
         attainments, details, event_ids = _attainments(rep_id, targets, entries, history)
         raw, formula = _scorecard_sum(scorecard, targets.target_incentive, attainments)
         amount = to_cents(raw)
@@ -320,15 +361,33 @@ def _line(
     ]
 
 
+def _by_rep(credited: Sequence[CreditedOrder]) -> dict[str, list[CreditedOrder]]:
+    """Each rep's credit entries, in the order credited."""
+    by_rep: dict[str, list[CreditedOrder]] = {}
+    for entry in credited:
+        by_rep.setdefault(entry.rep_id, []).append(entry)
+    return by_rep
+
+
 def _sources(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(itertools.chain.from_iterable(groups))))
 
 
 def _num(value: Decimal) -> str:
     """A readable figure: no exponent, no trailing zeros, ratios like 1/3 cut at six places."""
-    if value == 0:
-        return "0"
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -6:
-        value = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    return format(value.normalize(), "f")
+    # Explanations spell the same figures over and over (a plan's rates, a share, an order's amount,
+    # in every recomputation of a period): each is worked out once, by its exact text.
+    return _num_of(str(value))
+
+
+@lru_cache(maxsize=1 << 14)
+def _num_of(text: str) -> str:
+    value = Decimal(text)
+    # Pinned like the sums it spells, whoever asks: a figure reads the same at any recomputation.
+    with localcontext(_ARITHMETIC):
+        if value == 0:
+            return "0"
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -6:
+            value = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        return format(value.normalize(), "f")
