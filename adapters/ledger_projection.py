@@ -7,26 +7,23 @@ model would park the event and go on."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, cast
 
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from adapters.catch_up_pipeline import Progress
+from adapters.catch_up_pipeline import catch_up as pipelined_catch_up
 from adapters.event_decoder import EventDecoder
-from adapters.gc_quiet import quiet_gc
-from adapters.gil_handoff import prompt_handoff
 from adapters.ledger_view import Encoded, LedgerView, PostgresLedgerView, SQLiteLedgerView, encode
 from adapters.projection_runner import Shared
-from adapters.read_ahead import ReadAhead, Stored, read_batch
+from adapters.read_ahead import Stored, read_batch
 from commands.store import EventStore
 from projections.ledger import Ledger
 from projections.pay_facts import PAY_TOPICS
 
 DEFAULT_BATCH_SIZE = 2000
 _PAY = frozenset(PAY_TOPICS)
-Progress = Callable[[int, int], None]
 
 
 def open_ledger_view(store: EventStore) -> LedgerView:
@@ -94,88 +91,21 @@ class LedgerProjection:
         max_batches: int | None = None,
     ) -> int:
         """Folds every event up to the store's current head (or `max_batches` batches of them); with
-        save=False nothing is written (a sandbox reads the ledger as of now without moving it).
+        save=False nothing is written (a sandbox reads the ledger as of now without moving it). Read
+        ahead and written behind, as a read model's runner does (`adapters.catch_up_pipeline`)."""
+        return pipelined_catch_up(self, save, on_progress, max_batches)
 
-        As a read model's runner does: a batch is written by another thread while the next one folds,
-        and the one after it is read by a third. Its rows are encoded first (the fold goes on changing
-        the documents they come from); the next batch is handed over only once the one before is saved.
-        """
-        if self.stale:
-            self.reload()
-        try:
-            with (
-                quiet_gc(),
-                prompt_handoff(),
-                ThreadPoolExecutor(1, thread_name_prefix="ledger-save") as writer,
-                ThreadPoolExecutor(1, thread_name_prefix="ledger-read") as reader,
-            ):
-                return self._catch_up(save, on_progress, max_batches, writer, reader)
-        except BaseException:
-            # What was folded but not saved, or folded in part, is lost: the next catch-up reloads.
-            self.stale = True
-            raise
-
-    def _read(self, start: int, head: int) -> Sequence[Stored]:
+    def read(self, start: int, head: int) -> Sequence[Stored]:
         return read_batch(self.store, start, head, self.batch_size, PAY_TOPICS)
 
-    def _catch_up(
-        self,
-        save: bool,
-        on_progress: Progress | None,
-        max_batches: int | None,
-        writer: ThreadPoolExecutor,
-        reader: ThreadPoolExecutor,
-    ) -> int:
-        head = self.head()
-        batches = 0
-        ahead = ReadAhead(reader, partial(self._read, head=head))
-        writing: Future[int] | None = None
-        batch: Encoded | None = None
-        position = self.position
-        while True:
-            more = self.position < head and (max_batches is None or batches < max_batches)
-            if more:
-                batches += 1
-                notifications = ahead.take(self.position)
-                full = len(notifications) == self.batch_size
-                position = notifications[-1].id if full else head
-                if full and (max_batches is None or batches < max_batches):
-                    ahead.prefetch(position)
-                ledger, decode = self.ledger, self.decoder.decode
-                for notification in notifications:
-                    ledger.apply(decode(notification))
-                batch = self._encode() if save else None
-            if writing is not None:
-                written, writing = writing, None
-                if not self._saved(written, head, on_progress):
-                    continue  # state reloaded: what was just folded is folded again from there
-            if not more:
-                return self.position
-            if batch is not None:
-                writing = writer.submit(self._write, batch, position)
-            elif on_progress is not None:
-                on_progress(position, head)
-            self.position = position
+    def fold(self, notifications: Sequence[Stored], position: int, save: bool) -> Callable[[], None] | None:
+        ledger, decode = self.ledger, self.decoder.decode
+        for notification in notifications:
+            ledger.apply(decode(notification))
+        return partial(self.view.write, self._encode(), position) if save else None
 
     def _encode(self) -> Encoded:
         return encode(self.ledger.facts.take_changes(), self.ledger.take_closed_changes())
-
-    def _write(self, batch: Encoded, position: int) -> int:
-        self.view.write(batch, position)
-        return position
-
-    def _saved(self, writing: Future[int], head: int, on_progress: Progress | None) -> bool:
-        """Waits for the batch being written; False if another process had tracked that far already,
-        in which case the saved state is loaded and the fold goes on from there."""
-        try:
-            position = writing.result()
-        except IntegrityError:
-            # Another process tracked this far already: its state is as good as ours.
-            self.reload()
-            return False
-        if on_progress is not None:
-            on_progress(position, head)
-        return True
 
     def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Drops the saved ledger and folds the whole history again, batch by batch."""

@@ -22,10 +22,9 @@ from typing import Protocol
 import structlog
 from eventsourcing.persistence import IntegrityError
 
+from adapters.catch_up_pipeline import Progress, fold_threads
 from adapters.event_decoder import EventDecoder
-from adapters.gc_quiet import quiet_gc
-from adapters.gil_handoff import prompt_handoff
-from adapters.projection_runner import Progress, Shared
+from adapters.projection_runner import Shared
 from adapters.read_ahead import ReadAhead, Stored, read_batch
 from commands.store import EventStore
 
@@ -95,12 +94,7 @@ class ProjectionGroup:
     def catch_up(self, on_progress: Progress | None = None) -> int:
         head = self.head()
         try:
-            with (
-                quiet_gc(),
-                prompt_handoff(),
-                ThreadPoolExecutor(1, thread_name_prefix="group-save") as writer,
-                ThreadPoolExecutor(1, thread_name_prefix="group-read") as reader,
-            ):
+            with fold_threads("group") as (writer, reader):
                 self._pass(head, writer, ReadAhead(reader, partial(self._read, head=head)), on_progress)
         except IntegrityError:
             log.warning("projection_group.tracked_elsewhere", members=[m.name for m in self.members])

@@ -25,11 +25,12 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Lock
 
+from adapters.catch_up_pipeline import Progress
 from adapters.ledger_projection import open_ledger_view
 from adapters.persistence import open_store
 from adapters.projection_group import ProjectionGroup
 from adapters.projection_members import REBUILD_BATCH_SIZE, projection
-from adapters.projection_runner import Progress, open_doc_view
+from adapters.projection_runner import open_doc_view
 from adapters.settings import Settings
 
 # CPU seconds of each projection's rebuild alone over the same 204,239-event simulated history, in

@@ -6,19 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, cast
 
 import structlog
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from adapters.doc_view import DocView, Encoded, Parked, PostgresDocView, SQLiteDocView, encode
+from adapters.catch_up_pipeline import Progress
+from adapters.catch_up_pipeline import catch_up as pipelined_catch_up
+from adapters.doc_view import DocView, Parked, PostgresDocView, SQLiteDocView, encode
 from adapters.event_decoder import EventDecoder
-from adapters.gc_quiet import quiet_gc
-from adapters.gil_handoff import prompt_handoff
-from adapters.read_ahead import ReadAhead, Stored, read_batch
+from adapters.read_ahead import Stored, read_batch
 from commands.store import EventStore
 from domain.ids import event_id
 from projections import json_text
@@ -26,7 +25,6 @@ from projections.read_model import DocChange, ReadModel, StaleReadModel, final_d
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 3
-Progress = Callable[[int, int], None]
 # A notification with its event, decoded once for every projection that folds it (None: not decoded,
 # or decoding failed; the projection decodes it itself, and retries, and parks it as it would alone).
 Shared = tuple[Stored, object | None]
@@ -111,11 +109,11 @@ class ProjectionRunner:
     def head(self) -> int:
         return self.store.recorder.max_notification_id() or 0
 
-    def _read(self, start: int, head: int) -> Sequence[Stored]:
+    def read(self, start: int, head: int) -> Sequence[Stored]:
         return read_batch(self.store, start, head, self.batch_size, self.model.topics)
 
     def _fold_batch(self, head: int) -> tuple[int, list[Parked]]:
-        notifications = self._read(self.position, head)
+        notifications = self.read(self.position, head)
         parked = self._fold([(notification, None) for notification in notifications])
         position = notifications[-1].id if len(notifications) == self.batch_size else head
         return position, parked
@@ -189,64 +187,13 @@ class ProjectionRunner:
     def catch_up(
         self, *, save: bool = True, on_progress: Progress | None = None, max_batches: int | None = None
     ) -> int:
-        # A batch is written by another thread while the next one folds, and the one after it is read
-        # by a third: the database's work and the commit overlap with the fold's. Its documents are
-        # encoded first (the fold goes on changing them); the next batch is handed over only once the
-        # one before is saved.
-        if self.stale:
-            self.reload()
-        head = self.head()
-        batches = 0
-        writing: Future[int] | None = None
-        try:
-            with (
-                quiet_gc(),
-                prompt_handoff(),
-                ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-save") as writer,
-                ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read") as reader,
-            ):
-                ahead = ReadAhead(reader, partial(self._read, head=head))
-                while True:
-                    more = self.position < head and (max_batches is None or batches < max_batches)
-                    if more:
-                        batches += 1
-                        notifications = ahead.take(self.position)
-                        full = len(notifications) == self.batch_size
-                        position = notifications[-1].id if full else head
-                        if full and (max_batches is None or batches < max_batches):
-                            ahead.prefetch(position)
-                        parked = self._fold([(notification, None) for notification in notifications])
-                        batch = encode(self.model.take_changes()) if save else None
-                    if writing is not None:
-                        written, writing = writing, None
-                        if not self._saved(written, head, on_progress):
-                            continue  # state reloaded: what was just folded is folded again from there
-                    if not more:
-                        return self.position
-                    if batch is not None:
-                        writing = writer.submit(self._write, batch, parked, position)
-                    elif on_progress is not None:
-                        on_progress(position, head)
-                    self.position = position
-        except BaseException:
-            self.stale = True
-            raise
+        return pipelined_catch_up(self, save, on_progress, max_batches)
 
-    def _write(self, batch: Encoded, parked: list[Parked], position: int) -> int:
-        self.view.write(self.name, batch, parked, position)
-        return position
-
-    def _saved(self, writing: Future[int], head: int, on_progress: Progress | None) -> bool:
-        """Waits for the batch being written; False if another process had tracked that far already,
-        in which case the saved state is loaded and the fold goes on from there."""
-        try:
-            position = writing.result()
-        except IntegrityError:
-            self.reload()
-            return False
-        if on_progress is not None:
-            on_progress(position, head)
-        return True
+    def fold(self, notifications: Sequence[Stored], position: int, save: bool) -> Callable[[], None] | None:
+        parked = self._fold([(notification, None) for notification in notifications])
+        if not save:
+            return None
+        return partial(self.view.write, self.name, encode(self.model.take_changes()), parked, position)
 
     def rebuild(self, on_progress: Progress | None = None) -> int:
         self.reset()
