@@ -33,11 +33,9 @@ class LedgerSnapshot:
 class LedgerView(Protocol):
     def load(self) -> LedgerSnapshot: ...
 
-    def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
-        """Raises IntegrityError when another process has already tracked this position or later."""
-
     def write(self, batch: Encoded, position: int) -> None:
-        """`save` of changes encoded beforehand."""
+        """A batch's changes, encoded beforehand (`encode`), with the position, in one transaction.
+        Raises IntegrityError when another process has already tracked this position or later."""
 
     def reset(self) -> None:
         """Forgets everything, tracking position included, in one transaction."""
@@ -184,9 +182,6 @@ class SQLiteLedgerView(SQLiteTrackingRecorder):
             lines = list(c.fetchall())
         return _snapshot(position, facts, closed, lines)
 
-    def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
-        self.write(encode(facts, closed), position)
-
     def write(self, batch: Encoded, position: int) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, Tracking(LEDGER_TRACKING, position))
@@ -227,9 +222,6 @@ class PostgresLedgerView(PostgresTrackingRecorder):
             closed = [(r["period"], r["doc"]) for r in curs.execute(self._sql(_SELECT_CLOSED))]
             lines = [tuple(r.values()) for r in curs.execute(self._sql(_SELECT_LINES))]
         return _snapshot(position, facts, closed, lines)
-
-    def save(self, facts: list[FactRow], closed: ClosedChanges, position: int) -> None:
-        self.write(encode(facts, closed), position)
 
     def write(self, batch: Encoded, position: int) -> None:
         with self.datastore.transaction(commit=True) as curs:
