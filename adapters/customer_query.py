@@ -1,7 +1,7 @@
 """Customer 360 answered from the read model alone: one read of the customer document and, only when the
 customer has orders, one indexed read of its orders (partition = customer, sort = signing date) —
-a customer with no orders costs no order query. Tag suggestions read the customer's activities and the
-profiles of every customer."""
+a customer with no orders costs no order query. Tag suggestions read the customer's notes that fired a
+keyword rule and the profiles of every customer."""
 
 from __future__ import annotations
 
@@ -52,12 +52,12 @@ def suggest_tags(
         return None
     target = Profile.of(profile)
     others = [Profile.of(doc) for _, doc in view.kind(CUSTOMER_360, "profile")]
-    activities = [doc for _, doc in view.part(CUSTOMER_360, "activity", customer_part(customer_id))]
+    notes = [doc for _, doc in view.part(CUSTOMER_360, "note", customer_part(customer_id))]
     return {
         "customer_id": customer_id,
         "name": profile["name"],
         "industry": target.industry,
         "region": target.region,
         "tags": sorted(target.tags),
-        "suggestions": suggest(target, others, activities, policy),
+        "suggestions": suggest(target, others, notes, policy),
     }

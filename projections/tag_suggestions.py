@@ -110,7 +110,8 @@ def suggest(
     activities: Iterable[Document],
     policy: SuggestionPolicy | None = None,
 ) -> list[Document]:
-    """Suggestions, best first; `activities` are customer-360 activity documents (with `keyword_tags`)."""
+    """Suggestions, best first; `activities` are customer-360 `note` documents (with `keyword_tags`):
+    the activities whose text fired a keyword rule."""
     policy = policy or SuggestionPolicy()
     neighbours = nearest(target, others, policy)
     total = sum(n.similarity for n in neighbours)

@@ -22,7 +22,7 @@ from adapters.settings import Settings
 from commands.executor import Executor
 from commands.store import EventStore
 from domain.text_tags import TagRules, TextTagger
-from projections.customer_360 import CUSTOMER_360, Customer360
+from projections.customer_360 import CUSTOMER_360, Customer360, customer_part
 from projections.read_model import DocChange
 from tests.builders import Cmd, at, book, given, open_deal, org, token
 from tests.cli import salesledger
@@ -177,6 +177,20 @@ def test_the_customer_360_from_the_read_model(store: EventStore, executor: Execu
     assert checked["saved"] == checked["replayed"]
 
 
+def test_activity_documents_of_layout_2_give_way_to_notes(store: EventStore, executor: Executor) -> None:
+    t = token()
+    given(executor, *history(t))
+    view = open_doc_view(store)
+    rules = DocChange("rules", "in_use", {"action_tags": "a", "tag_keywords": "b", "layout": "2"})
+    activity = DocChange("activity", "x:1", {"kind": "demo", "keyword_tags": {}}, f"customer:c-{t}", "x")
+    view.save(CUSTOMER_360, [rules, activity], [], 3)
+    projection = runner(store)
+    assert projection.position == 0
+    projection.catch_up()
+    assert view.part(CUSTOMER_360, "activity", f"customer:c-{t}") == []
+    assert [n["kind"] for _, n in view.part(CUSTOMER_360, "note", f"customer:c-{t}")] == ["call"]
+
+
 def test_no_order_query_for_a_customer_without_orders_and_a_date_range(
     store: EventStore, executor: Executor
 ) -> None:
@@ -216,6 +230,11 @@ def test_tag_suggestions_explain_themselves(store: EventStore, executor: Executo
     assert any("same industry (retail)" in why for why in expanding["because"])
     assert [n["matched"] for n in expanding["notes"]] == [["new plant"]]
     assert expanding["score"] > by_tag.get("price_sensitive", {"score": 0})["score"]
+    # Only the call's transcript fired a keyword rule: the demo, with no text, is evidence of nothing
+    # and has no document, though the customer's summary counts both.
+    notes = projection.view.part(CUSTOMER_360, "note", customer_part(f"c-{t}"))
+    assert [(n["kind"], n["deal_id"]) for _, n in notes] == [("call", f"d-{t}")]
+    assert customer_360(projection.view, f"c-{t}")["activities"]["count"] == 2  # type: ignore[index]
 
 
 def test_changed_rules_show_as_a_difference_until_rebuilt(store: EventStore, executor: Executor) -> None:
