@@ -83,7 +83,9 @@ def status_command(ctx: click.Context, fmt: str) -> None:
 @projections.command("rebuild")
 @click.argument("names", nargs=-1, type=_name_choice())
 @click.option("--all", "everything", is_flag=True, help="Every projection, the ledger first.")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=REBUILD_BATCH_SIZE, show_default=True)
+@click.option(
+    "--batch-size", type=click.IntRange(1, 1_000_000), default=REBUILD_BATCH_SIZE, show_default=True
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

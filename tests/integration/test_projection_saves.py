@@ -4,6 +4,7 @@ stores exactly the text it was given, whatever the characters, and the last chan
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.doc_view import DocView, Encoded, Parked
+from adapters.persistence import open_store
 from adapters.projection_runner import ProjectionRunner, open_doc_view
 from adapters.simulation import simulate
 from commands.executor import Executor
@@ -137,3 +139,27 @@ def test_a_document_another_writer_saved_since_the_reset_fails_the_write_and_the
     )
     assert mine.get("shared", "kind", "k") == {"by": "mine"}
     assert mine.get("shared", "kind", "m") == {"by": "mine"}
+
+
+def test_postgresql_stores_documents_uncompressed(postgres_url: str) -> None:
+    """Compressing a document costs the server CPU at every write, and the audit trail's segments of
+    hashes (random hex) do not compress: documents are stored as they are, also after a second open."""
+    store = open_store(postgres_url)
+    assert isinstance(store.recorder, PostgresApplicationRecorder)
+    open_doc_view(store)
+    view: DocView = open_doc_view(store)
+    big = {"hashes": [hashlib.sha256(str(i).encode()).hexdigest() for i in range(2000)]}
+    view.save("big", [DocChange("links", "0", big)], [], 1)
+    table = f'"{store.recorder.datastore.schema}"."read_docs"'
+    with store.recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            f"SELECT attstorage FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attname = 'doc'"
+        )
+        storage = curs.fetchall()
+        curs.execute(f"SELECT pg_column_size(doc), length(doc) FROM {table} WHERE projection = 'big'")
+        sizes = curs.fetchall()
+    assert [tuple(row.values()) for row in storage] == [("e",)]
+    [(stored, length)] = [tuple(row.values()) for row in sizes]
+    assert stored >= length > 100_000
+    assert view.get("big", "links", "0") == big
+    store.close()
