@@ -78,6 +78,24 @@ def test_a_failing_event_is_parked_and_the_fold_goes_on(store: EventStore, execu
     assert list(again.model.counts.values()) == [2]
 
 
+class Unloadable(FussyCounter):
+    """A fold whose saved state must not be read: a rebuild drops it anyway."""
+
+    def load(self, kind: str, key: str, doc: Document) -> None:
+        raise AssertionError("a rebuild read the saved state it drops")
+
+
+def test_a_rebuild_drops_the_saved_state_unread(store: EventStore, executor: Executor) -> None:
+    t = token()
+    nps = {"type": "RecordNps", "customer_id": f"c-{t}", "occurred_at": "2026-01-05T09:00:00+08:00"}
+    history_of(executor, *org(t), {**nps, "score": 9}, {**nps, "score": 7})
+    view = open_doc_view(store)
+    ProjectionRunner(store, view, FussyCounter).catch_up()
+    rebuilt = ProjectionRunner(store, view, Unloadable, batch_size=1)
+    assert rebuilt.rebuild() == rebuilt.head()
+    assert list(rebuilt.model.counts.values()) == [2]
+
+
 def _history(tmp_path: Path, deals: int) -> Path:
     path = tmp_path / "history.jsonl"
     with path.open("w") as out:

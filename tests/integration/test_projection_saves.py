@@ -64,8 +64,10 @@ def test_a_runner_behind_another_on_the_same_projection_takes_its_state(
     view = open_doc_view(store)
     behind = ProjectionRunner(store, view, AuditTrail, batch_size=30)
     ahead = ProjectionRunner(store, view, AuditTrail, batch_size=30)
+    # `behind` loads what is saved (nothing) before `ahead` saves, and still thinks nothing is saved
+    # after: its first save meets the position `ahead` tracked.
+    assert behind.position == 0
     ahead.catch_up(max_batches=4)
-    # `behind` still thinks nothing is saved: its first save meets the position `ahead` tracked.
     assert behind.position == 0
     assert behind.catch_up() == behind.head()
     checked = behind.verify()
