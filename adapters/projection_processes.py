@@ -18,6 +18,8 @@ this process.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,6 +100,13 @@ def _rebuild_group(
         reports.send(("failed", 0, traceback.format_exc()))
         raise
     reports.send(("done", position, ""))
+    reports.close()
+    # Everything is saved and closed: the process ends now. The interpreter's own exit would walk the
+    # whole folded state once more (the collection at shutdown) and free it object by object, for
+    # nothing; the parent waits for it (over 1,006,478 events, 2 s between the last save and the end).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @dataclass
