@@ -17,15 +17,7 @@ from eventsourcing.persistence import Notification
 from adapters.doc_view import DocView
 from adapters.event_positions import events_with_positions
 from commands.store import EventStore
-from projections.audit_trail import (
-    ACTOR_FIELDS,
-    GENESIS,
-    SEGMENT,
-    encoded_payload,
-    link,
-    payload,
-    subject_part,
-)
+from projections.audit_trail import ACTOR_FIELDS, GENESIS, SEGMENT, link, payload, subject_part
 from projections.read_model import Document, topic_of
 
 AUDIT = "audit"
@@ -87,8 +79,15 @@ def trail(store: EventStore, view: DocView, subject: str, subject_id: str) -> li
         body = payload(event)
         if wanted is not None and body.get("period") != wanted:
             continue
-        entries.append(_entry(notification.id, event, body, subjects[event.originator_id], links))
+        entries.append(_entry(notification, event, body, subjects[event.originator_id], links))
     return entries
+
+
+def _intact(notification: Notification, links: RecordedLinks) -> bool:
+    """Whether the stored event still hashes to the link recorded for it."""
+    eid = f"{notification.originator_id}:{notification.originator_version}"
+    recorded, previous = links.at(notification.id), links.before(notification.id)
+    return recorded == link(previous, notification.id, eid, notification.topic, notification.state)
 
 
 def _undecodable(notification: Notification, subject: tuple[str, str], links: RecordedLinks) -> Document:
@@ -105,13 +104,15 @@ def _undecodable(notification: Notification, subject: tuple[str, str], links: Re
         "changes": None,
         "previous_hash": links.before(position),
         "hash": links.at(position),
-        "intact": False,
+        # Stored so (a class changed since, not the event), or edited so: the chain tells which.
+        "intact": _intact(notification, links),
     }
 
 
 def _entry(
-    position: int, event: Any, body: Document, subject: tuple[str, str], links: RecordedLinks
+    notification: Notification, event: Any, body: Document, subject: tuple[str, str], links: RecordedLinks
 ) -> Document:
+    position = notification.id
     topic = topic_of(event)
     eid = f"{event.originator_id}:{event.originator_version}"
     recorded, previous = links.at(position), links.before(position)
@@ -128,5 +129,5 @@ def _entry(
         "changes": body,
         "previous_hash": previous,
         "hash": recorded,
-        "intact": recorded == link(previous, position, eid, topic, encoded_payload(event)),
+        "intact": _intact(notification, links),
     }

@@ -39,6 +39,9 @@ class ReadModel(Protocol):
     # Document kinds the fold reads back when it starts (everything else it only writes).
     state_kinds: tuple[str, ...]
 
+    # `apply` is handed each event decoded; a read model that says `folds_stored = True` is handed the
+    # notification as stored instead (`adapters.read_ahead.Stored`: id, originator id and version,
+    # topic, state bytes).
     def apply(self, event: Any, position: int) -> None: ...
 
     def take_changes(self) -> list[DocChange]: ...

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.persistence import open_store
+from adapters.projection_group import ProjectionGroup
 from adapters.projection_runner import ProjectionRunner, open_doc_view
 from adapters.simulation import simulate
 from adapters.simulation.jsonl import write_jsonl
@@ -94,6 +95,10 @@ def test_a_rebuild_drops_the_saved_state_unread(store: EventStore, executor: Exe
     rebuilt = ProjectionRunner(store, view, Unloadable, batch_size=1)
     assert rebuilt.rebuild() == rebuilt.head()
     assert list(rebuilt.model.counts.values()) == [2]
+    # Nor does a group of them (what a rebuild worker process runs).
+    member = ProjectionRunner(store, view, Unloadable, batch_size=1)
+    ProjectionGroup(store, [member], 1).rebuild()
+    assert list(member.model.counts.values()) == [2]
 
 
 def _history(tmp_path: Path, deals: int) -> Path:

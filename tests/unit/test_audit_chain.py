@@ -2,7 +2,7 @@
 # ruff: noqa: RUF001
 
 """The audit chain's encoding: orjson's canonical JSON must be byte for byte the standard library's
-(sorted keys, no spaces, UTF-8 kept), and the fast link hash must equal the documented one."""
+(sorted keys, no spaces, UTF-8 kept), and a link must hash what is stored as documented."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from projections import json_text
-from projections.audit_trail import GENESIS, SEGMENT, AuditTrail, chain, encoded_payload, link, payload
-from projections.json_text import plain
+from projections.audit_trail import GENESIS, SEGMENT, AuditTrail, encoded_payload, link, payload
+from projections.read_model import StaleReadModel
 
 json_values = st.recursive(
     st.none()
@@ -42,67 +43,41 @@ def test_integers_orjson_refuses_are_spelled_by_the_standard_library(value: int)
     assert json_text.dumps({"n": value}) == json.dumps({"n": value}, separators=(",", ":"))
 
 
-class Recorded:
-    """Stands in for a decoded domain event: the audit trail reads its attributes only."""
+class Stored(NamedTuple):
+    """A notification as the audit trail folds it: the row as stored."""
 
-    originator_id: UUID
+    id: int
+    originator_id: str
     originator_version: int
-
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
-
-
-Recorded.__module__ = "domain.deal"
-Recorded.__qualname__ = "Deal.NoteAdded"
+    topic: str
+    state: bytes
 
 
-def _event(version: int, **fields: Any) -> Recorded:
-    return Recorded(
-        originator_id=UUID("00000000-0000-4000-8000-000000000001"),
-        originator_version=version,
-        timestamp=datetime(2026, 3, 1, 9, 30, tzinfo=UTC) + timedelta(seconds=version),
-        **fields,
-    )
+DEAL = "00000000-0000-4000-8000-000000000001"
+# A topic no class answers to, with what JSON escapes in it: chained all the same.
+ODD_TOPIC = 'tests.gone:Ünï "quoted"\tthing'
 
 
-def _reference(previous: str, position: int, eid: str, topic: str, body: dict[str, Any]) -> str:
-    """The link as documented, made with the standard library from `plain` values."""
-    canonical = json.dumps(
-        [position, eid, topic, body], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return hashlib.sha256(f"{previous}{canonical}".encode()).hexdigest()
+def _reference(previous: str, position: int, eid: str, topic: str, state: bytes) -> str:
+    """The link as documented, made with the standard library."""
+    header = json.dumps([position, eid, topic], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(previous.encode() + header.encode() + state).hexdigest()
 
 
 def test_each_link_chains_the_one_before_with_the_documented_hash() -> None:
-    events = [
-        _event(
-            1,
-            deal_id="d-1",
-            rep_id="r-7",
-            occurred_at=datetime(2026, 3, 1, 17, 0, tzinfo=timezone(timedelta(hours=8))),
-            amount=Decimal("1200.50"),
-            due=date(2026, 4, 1),
-            note='客户问价格？ "quoted"\n',
-            ids={uuid4(), uuid4()},
-        ),
-        _event(2, deal_id="d-1", rep_id=None, approved_by="m-1", shares=(Decimal("0.5"), Decimal("0.5"))),
-        _event(3, deal_id="d-1", note="next segment"),
+    rows = [
+        Stored(3, DEAL, 1, "domain.deal:Deal.Opened", '{"deal_id":"d-1","note":"客户问价格？"}'.encode()),
+        Stored(9, DEAL, 2, ODD_TOPIC, b"\x00\xff not even JSON"),
+        Stored(SEGMENT + 4, DEAL, 3, "domain.deal:Deal.Won", b'{"timestamp":"edited?"}'),
     ]
     trail = AuditTrail()
     previous, hashes = GENESIS, []
-    positions = (3, 9, SEGMENT + 4)
-    for position, event in zip(positions, events, strict=True):
-        trail.apply(event, position)
-        body = {
-            k: plain(v)
-            for k, v in sorted(vars(event).items())
-            if k not in {"originator_id", "originator_version", "timestamp"}
-        }
-        assert payload(event) == body
-        eid = f"{event.originator_id}:{event.originator_version}"
-        expected = _reference(previous, position, eid, "domain.deal:Deal.NoteAdded", body)
-        assert chain(previous, position, eid, "domain.deal:Deal.NoteAdded", body) == expected
-        assert trail.head == (position, expected)
+    for row in rows:
+        trail.apply(row, row.id)
+        eid = f"{row.originator_id}:{row.originator_version}"
+        expected = _reference(previous, row.id, eid, row.topic, row.state)
+        assert link(previous, row.id, eid, row.topic, row.state) == expected
+        assert trail.head == (row.id, expected)
         previous = expected
         hashes.append(expected)
     saved = {(c.kind, c.key): c.doc for c in trail.take_changes()}
@@ -110,32 +85,98 @@ def test_each_link_chains_the_one_before_with_the_documented_hash() -> None:
     assert saved[("links", f"{0:012d}")] == {"positions": [3, 9], "hashes": hashes[:2]}
     assert saved[("links", f"{1:012d}")] == {"positions": [SEGMENT + 4], "hashes": hashes[2:]}
     assert saved[("chain", "head")] == {
+        "layout": 2,
         "position": SEGMENT + 4,
         "hash": hashes[2],
         "segment": 1,
         "positions": [SEGMENT + 4],
         "hashes": hashes[2:],
     }
-    # The first event of an aggregate that is not its creation names no subject: "aggregate".
-    subject = saved[("subject", str(events[0].originator_id))]
-    assert subject == {"kind": "aggregate", "key": str(events[0].originator_id)}
+    # The creation event names the aggregate's subject, read from its stored state.
+    assert saved[("subject", DEAL)] == {"kind": "deal", "key": "d-1"}
 
     # A fold restarted from what was saved goes on filling the open segment.
     again = AuditTrail()
     for (kind, key), doc in saved.items():
         if kind in again.state_kinds and doc is not None:
             again.load(kind, key, doc)
-    again.apply(_event(4, deal_id="d-1"), SEGMENT + 7)
+    again.apply(Stored(SEGMENT + 7, DEAL, 4, "domain.deal:Deal.Lost", b"{}"), SEGMENT + 7)
     reloaded = {(c.kind, c.key): c.doc for c in again.take_changes()}
     assert reloaded[("links", f"{1:012d}")]["positions"] == [SEGMENT + 4, SEGMENT + 7]  # type: ignore[index]
 
 
-def test_an_integer_beyond_64_bits_hashes_exactly_as_the_standard_library_spells_it() -> None:
-    event = _event(1, deal_id="d-1", counter=2**70)
+def test_every_stored_byte_counts() -> None:
+    row = Stored(1, DEAL, 1, "domain.deal:Deal.Won", b'{"timestamp":{"_type_":"datetime_iso","_data_":"x"}}')
+    base = link(GENESIS, 1, f"{DEAL}:1", row.topic, row.state)
+    assert link(GENESIS, 1, f"{DEAL}:1", row.topic, row.state + b" ") != base
+    assert link(GENESIS, 1, f"{DEAL}:1", row.topic, row.state.replace(b"x", b"y")) != base
+    assert link(GENESIS, 1, f"{DEAL}:2", row.topic, row.state) != base
+    assert link(GENESIS, 2, f"{DEAL}:1", row.topic, row.state) != base
+    assert link(GENESIS, 1, f"{DEAL}:1", "domain.deal:Deal.Lost", row.state) != base
+    assert link("1" * 64, 1, f"{DEAL}:1", row.topic, row.state) != base
+
+
+# What a database column holds: text without lone surrogates.
+_stored_text = st.text(st.characters(exclude_categories=["Cs"]))
+
+
+@given(_stored_text, _stored_text, st.integers(min_value=0, max_value=2**63 - 1), st.binary())
+def test_the_header_is_the_standard_librarys_json(eid: str, topic: str, position: int, state: bytes) -> None:
+    assert link(GENESIS, position, eid, topic, state) == _reference(GENESIS, position, eid, topic, state)
+
+
+def test_subjects_come_from_creation_events_and_receipts_have_none() -> None:
+    uuid = UUID("12345678-1234-5678-1234-567812345678")
+    others = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(2, 7)]
     trail = AuditTrail()
-    trail.apply(event, 1)
-    eid = f"{event.originator_id}:1"
-    body = {"counter": 2**70, "deal_id": "d-1"}
-    expected = _reference(GENESIS, 1, eid, "domain.deal:Deal.NoteAdded", body)
-    assert trail.head == (1, expected)
-    assert link(GENESIS, 1, eid, "domain.deal:Deal.NoteAdded", encoded_payload(event)) == expected
+    order = b'{"order_id":{"_type_":"uuid_hex","_data_":"%s"}}' % uuid.hex.encode()
+    rows = [
+        Stored(1, others[0], 1, "domain.order:Order.Booked", order),
+        Stored(2, others[1], 1, "domain.deal:Deal.Opened", b'{"name":"no deal id"}'),
+        Stored(3, others[2], 1, "domain.receipt:CommandReceipt.Handled", b'{"command_id":"c-1"}'),
+        Stored(4, others[3], 1, "domain.plan_book:PlanBook.Opened", b"{}"),
+        Stored(5, others[4], 1, "domain.deal:Deal.Opened", b"[1,2]"),
+    ]  # fmt: skip
+    for row in rows:
+        trail.apply(row, row.id)
+    subjects = {c.key: c.doc for c in trail.take_changes() if c.kind == "subject"}
+    assert subjects == {
+        others[0]: {"kind": "order", "key": str(uuid)},
+        # A creation event without a readable subject id leaves the aggregate its own subject.
+        others[1]: {"kind": "aggregate", "key": others[1]},
+        others[3]: {"kind": "plans", "key": "book"},
+        others[4]: {"kind": "aggregate", "key": others[4]},
+    }
+    assert trail.head[0] == 5
+
+
+def test_a_chain_of_decoded_payloads_is_folded_again() -> None:
+    trail = AuditTrail()
+    with pytest.raises(StaleReadModel):
+        trail.load("chain", "head", {"position": 4, "hash": "a" * 64, "segment": 0, "positions": [4],
+                                     "hashes": ["a" * 64]})  # fmt: skip
+
+
+def test_an_audit_entry_shows_the_events_own_fields() -> None:
+    class Recorded:
+        def __init__(self, **fields: Any) -> None:
+            self.__dict__.update(fields)
+
+    event = Recorded(
+        originator_id=uuid4(),
+        originator_version=1,
+        timestamp=datetime(2026, 3, 1, 9, 30, tzinfo=UTC) + timedelta(seconds=1),
+        deal_id="d-1",
+        occurred_at=datetime(2026, 3, 1, 17, 0, tzinfo=timezone(timedelta(hours=8))),
+        amount=Decimal("1200.50"),
+        due=date(2026, 4, 1),
+        counter=2**70,
+    )
+    assert payload(event) == {
+        "amount": "1200.50",
+        "counter": 2**70,
+        "deal_id": "d-1",
+        "due": "2026-04-01",
+        "occurred_at": "2026-03-01T17:00:00+08:00",
+    }
+    assert encoded_payload(event).startswith(b'{"amount":"1200.50","counter":1180591620717411303424,')
