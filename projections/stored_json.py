@@ -74,27 +74,18 @@ def _in_place(
             raise FloatRead
 
 
-def read_object(
-    state: bytes,
-    transcodings: Transcodings,
-    prepare: Callable[[dict[str, Any]], None] | None = None,
-    floats: bool = False,
-) -> dict[str, Any]:
-    """The JSON object in `state` as the library's transcoder decodes it. `prepare` sees the object as
-    orjson made it, before its values are transcoded (to drop what the caller has no use for, or to
-    raise Unreadable)."""
+def read_object(state: bytes, transcodings: Transcodings, floats: bool = False) -> dict[str, Any]:
+    """The JSON object in `state` as the library's transcoder decodes it."""
     fields = orjson.loads(state)
     # The hook sees the outermost object too: as a transcoded value it would not be an event's state.
     if type(fields) is not dict or (len(fields) == 2 and is_transcoded(fields)):
         raise Unreadable("not a JSON object of fields")
-    if prepare is not None:
-        prepare(fields)
     try:
         transcode_in_place(fields, transcodings, floats)
     except FloatRead:
         if LONG_NUMBER.search(state):
             raise Unreadable("a number that may be an integer beyond 64 bits") from None
         # Floats are rare in events: read once more (some values are transcoded already), keeping them.
-        return read_object(state, transcodings, prepare, floats=True)
+        return read_object(state, transcodings, floats=True)
     object_: dict[str, Any] = fields
     return object_
