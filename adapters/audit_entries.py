@@ -1,5 +1,7 @@
-"""A subject's audit trail: its aggregates' events read from the store, each with actor, business and
+"""A subject's audit trail: its aggregate's events read from the store, each with actor, business and
 recorded time, what it changed, and its link in the hash chain as the audit read model recorded it.
+Every aggregate's id follows from its business id (`create_id`), so a subject's events are looked up
+by it; a period's are the ledger periods' closes and reruns of that period.
 
 Only events the audit read model has folded (up to its position) are listed, so the trail and the
 chain agree. Each entry also says whether the stored event still hashes to the recorded link
@@ -17,10 +19,27 @@ from eventsourcing.persistence import Notification
 from adapters.doc_view import DocView
 from adapters.event_positions import events_with_positions
 from commands.store import EventStore
-from projections.audit_trail import ACTOR_FIELDS, GENESIS, SEGMENT, link, payload, subject_part
+from domain.contract import Contract
+from domain.customer import Contact, Customer
+from domain.deal import Deal
+from domain.ledger_periods import LedgerPeriods
+from domain.order import Order
+from domain.rep import Rep
+from domain.requirement import RequirementRequest
+from projections.audit_trail import ACTOR_FIELDS, GENESIS, SEGMENT, link, payload
 from projections.read_model import Document, topic_of
 
 AUDIT = "audit"
+# The subjects with an aggregate of their own, by the name the CLI and the API give them.
+AGGREGATES: dict[str, Any] = {
+    "deal": Deal,
+    "customer": Customer,
+    "rep": Rep,
+    "order": Order,
+    "contact": Contact,
+    "requirement": RequirementRequest,
+    "contract": Contract,
+}
 
 
 class RecordedLinks:
@@ -62,11 +81,11 @@ class RecordedLinks:
 def trail(store: EventStore, view: DocView, subject: str, subject_id: str) -> list[Document]:
     """The entries of a subject (a period's are its closes and reruns), in store order."""
     if subject == "period":
-        part, wanted = subject_part("periods", "book"), subject_id
+        subjects = {LedgerPeriods.create_id(): ("periods", "book")}
+        wanted: str | None = subject_id
     else:
-        part, wanted = subject_part(subject, subject_id), None
+        subjects, wanted = {AGGREGATES[subject].create_id(subject_id): (subject, subject_id)}, None
     upto = view.position(AUDIT)
-    subjects = {UUID(key): (doc["kind"], doc["key"]) for key, doc in view.part(AUDIT, "subject", part)}
     links = RecordedLinks(view)
     entries = []
     for notification in events_with_positions(store, list(subjects), upto):

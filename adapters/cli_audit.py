@@ -10,28 +10,13 @@ from typing import Any
 import click
 from rich.console import Console
 
-from adapters.audit_entries import trail
+from adapters.audit_entries import AGGREGATES, trail
 from adapters.audit_verify import verify_chain
 from adapters.bootstrap import bootstrap
 from adapters.cli_options import FORMAT
 from adapters.cli_projections import caught_up
-from domain.contract import Contract
-from domain.customer import Contact, Customer
-from domain.deal import Deal
-from domain.order import Order
-from domain.rep import Rep
-from domain.requirement import RequirementRequest
 from replay.as_of import state_as_of
 
-AGGREGATES: dict[str, Any] = {
-    "deal": Deal,
-    "customer": Customer,
-    "rep": Rep,
-    "order": Order,
-    "contact": Contact,
-    "requirement": RequirementRequest,
-    "contract": Contract,
-}
 SUBJECTS = [*AGGREGATES, "period"]
 stdout = Console()
 

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from adapters.audit_entries import AGGREGATES
 from adapters.audit_entries import trail as subject_trail
 from adapters.audit_verify import verify_chain
-from adapters.cli_audit import AGGREGATES, SUBJECTS
+from adapters.cli_audit import SUBJECTS
 from adapters.http_auth import Guarded
 from adapters.http_context import Api, api
 from adapters.http_params import READ_PROBLEMS, MinPosition, id_path, problems

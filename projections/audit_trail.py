@@ -9,22 +9,20 @@ auditor can recompute it from the table with nothing but SHA-256, and a rebuild 
 the rows without decoding them (the fold once read every event's fields back into canonical JSON:
 40% of the audit rebuild's time).
 
-The read model keeps what the store does not: the subject each aggregate belongs to (named by its
-creation event) and the hash of every event's link in the chain, in segments of SEGMENT positions. A
-subject's trail is read from the store itself — its aggregates' events with their positions — next to
-the recorded hashes (adapters/audit_entries.py). It once kept a copy of every event as a document: that
-doubled the store, and rebuilding it took three times as long as reading the store.
+The read model keeps what the store does not: the hash of every event's link in the chain, in segments
+of SEGMENT positions. A subject's trail is read from the store itself — its aggregate's events with
+their positions, the aggregate's id made from the subject's (adapters/audit_entries.py) — next to the
+recorded hashes. It once kept a copy of every event as a document: that doubled the store, and
+rebuilding it took three times as long as reading the store; then a document per aggregate naming its
+subject, a fifth of every document a rebuild wrote, where the id tells.
 """
 
 from __future__ import annotations
 
 import hashlib
-from functools import cache
 from typing import Any
-from uuid import UUID
 
 import orjson
-from eventsourcing.utils import resolve_topic
 
 from projections import json_text
 from projections.read_model import Changes, DocChange, Document, StaleReadModel
@@ -32,35 +30,16 @@ from projections.read_model import Changes, DocChange, Document, StaleReadModel
 GENESIS = "0" * 64
 # Positions per `links` document: a trail's hashes are a read or two; a rebuild writes few documents.
 SEGMENT = 1000
-# The chain's form; a chain recorded in another is folded again from the store. 2: stored bytes.
-LAYOUT = 2
+# The chain's form; a chain recorded in another is folded again from the store. 2: stored bytes;
+# 3: no subject documents.
+LAYOUT = 3
 BASE_FIELDS = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
-# Creation events name their subject; every later event of the aggregate inherits it.
-SUBJECT_OF_CREATION = {
-    "domain.rep:Rep.Onboarded": ("rep", "rep_id"),
-    "domain.customer:Customer.Registered": ("customer", "customer_id"),
-    "domain.customer:Contact.Added": ("contact", "contact_id"),
-    "domain.deal:Deal.Opened": ("deal", "deal_id"),
-    "domain.order:Order.Booked": ("order", "order_id"),
-    "domain.requirement:RequirementRequest.Submitted": ("requirement", "request_id"),
-    "domain.contract:Contract.Submitted": ("contract", "contract_id"),
-    "domain.receipt:CommandReceipt.Handled": ("command", "command_id"),
-}
-SINGLETONS = {
-    "domain.plan_book:PlanBook.Opened": ("plans", "book"),
-    "domain.gate_book:GateBook.Opened": ("gates", "book"),
-    "domain.ledger_periods:LedgerPeriods.Opened": ("periods", "book"),
-}
 # Who acted, by the first of these fields the event has.
 ACTOR_FIELDS = ("rep_id", "approved_by", "owner_rep_id", "department")
 
 
 def segment_key(position: int) -> str:
     return f"{position // SEGMENT:012d}"
-
-
-def subject_part(kind: str, key: str) -> str:
-    return f"{kind}:{key}"
 
 
 def encoded_payload(event: Any) -> bytes:
@@ -82,37 +61,14 @@ def link(previous: str, position: int, eid: str, topic: str, state: bytes) -> st
     return hashlib.sha256(previous.encode() + header + state).hexdigest()
 
 
-@cache
-def class_topic(stored_topic: str) -> str:
-    """The topic of the class a stored topic names now (a renamed class is registered under its old
-    one); the stored topic itself when no class answers to it."""
-    try:
-        cls = resolve_topic(stored_topic)
-    except Exception:  # a topic no class answers to is still chained, under no subject of its own
-        return stored_topic
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def subject_key(state: bytes, field: str) -> str | None:
-    """The creation event's subject id, read from its stored state; None if it has none readable."""
-    try:
-        value = orjson.loads(state).get(field)
-    except Exception:  # not a JSON object: the aggregate is its own subject
-        return None
-    if isinstance(value, dict) and value.get("_type_") == "uuid_hex":
-        return str(UUID(value["_data_"]))
-    return value if isinstance(value, str) and value else None
-
-
 class AuditTrail:
     name = "audit"
     topics: tuple[str, ...] = ()
-    state_kinds: tuple[str, ...] = ("subject", "chain")
+    state_kinds: tuple[str, ...] = ("chain",)
     # Folds the events as stored (`read_ahead.Stored`), never decoded: the chain hashes stored bytes.
     folds_stored = True
 
     def __init__(self) -> None:
-        self.subjects: dict[str, tuple[str, str]] = {}
         self.head: tuple[int, str] = (0, GENESIS)
         self.changes = Changes()
         # The segment the head is in: its positions and their hashes, in order.
@@ -122,13 +78,8 @@ class AuditTrail:
 
     def apply(self, stored: Any, position: int) -> None:
         """Links a stored event (position, originator id and version, topic, state bytes)."""
-        originator = str(stored.originator_id)
-        topic: str = stored.topic
-        if originator not in self.subjects:
-            self._new_subject(topic, originator, stored.state)
-        digest = link(
-            self.head[1], position, f"{originator}:{stored.originator_version}", topic, stored.state
-        )
+        eid = f"{stored.originator_id}:{stored.originator_version}"
+        digest = link(self.head[1], position, eid, stored.topic, stored.state)
         segment = position // SEGMENT
         if segment != self._segment:
             self._put_segment()
@@ -136,23 +87,6 @@ class AuditTrail:
         self._positions.append(position)
         self._hashes.append(digest)
         self.head = (position, digest)
-
-    def _new_subject(self, stored_topic: str, originator: str, state: bytes) -> None:
-        topic = class_topic(stored_topic)
-        subject: tuple[str, str] | None = None
-        if topic in SUBJECT_OF_CREATION:
-            kind, field = SUBJECT_OF_CREATION[topic]
-            if kind == "command":
-                return  # a command receipt has one event ever, and no trail of its own to look up
-            key = subject_key(state, field)
-            subject = None if key is None else (kind, key)
-        elif topic in SINGLETONS:
-            subject = SINGLETONS[topic]
-        # An aggregate whose first event names no subject is its own.
-        subject = subject or ("aggregate", originator)
-        self.subjects[originator] = subject
-        kind, key = subject
-        self.changes.put("subject", originator, {"kind": kind, "key": key}, part=subject_part(kind, key))
 
     def _put_segment(self) -> None:
         if self._positions:
@@ -170,13 +104,11 @@ class AuditTrail:
         return self.changes.take()
 
     def load(self, kind: str, key: str, doc: Document) -> None:
-        if kind == "subject":
-            self.subjects[key] = (doc["kind"], doc["key"])
-        elif kind == "chain":
+        if kind == "chain":
             if "segment" not in doc:
                 raise StaleReadModel("audit: saved with an entry document per event; links replace them")
             if doc.get("layout") != LAYOUT:
-                raise StaleReadModel("audit: a chain of decoded payloads; the chain now hashes stored bytes")
+                raise StaleReadModel(f"audit: chain layout {doc.get('layout', 1)}, not {LAYOUT}")
             self.head = (int(doc["position"]), str(doc["hash"]))
             self._segment = int(doc["segment"])
             self._positions = [int(p) for p in doc["positions"]]
