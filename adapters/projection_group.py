@@ -21,6 +21,7 @@ from typing import Protocol
 
 import structlog
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.catch_up_pipeline import Progress, fold_threads
 from adapters.event_decoder import EventDecoder
@@ -87,15 +88,27 @@ class ProjectionGroup:
             member.reload()
 
     def rebuild(self, on_progress: Progress | None = None) -> int:
-        for member in self.members:
-            member.reset()
-        return self.catch_up(on_progress)
+        """Every member from empty. On PostgreSQL the first batch is read while the members' saved
+        documents are deleted (over 1M events, 0.3-0.8 s each); SQLite takes one at a time."""
+        overlap = isinstance(self.store.recorder, PostgresApplicationRecorder)
+        if not overlap:
+            for member in self.members:
+                member.reset()
+        return self._catch_up(on_progress, reset_while_reading=overlap)
 
     def catch_up(self, on_progress: Progress | None = None) -> int:
+        return self._catch_up(on_progress, reset_while_reading=False)
+
+    def _catch_up(self, on_progress: Progress | None, reset_while_reading: bool) -> int:
         head = self.head()
         try:
             with fold_threads("group") as (writer, reader):
-                self._pass(head, writer, ReadAhead(reader, partial(self._read, head=head)), on_progress)
+                ahead = ReadAhead(reader, partial(self._read, head=head))
+                if reset_while_reading:
+                    ahead.prefetch(0)
+                    for member in self.members:
+                        member.reset()
+                self._pass(head, writer, ahead, on_progress)
         except IntegrityError:
             log.warning("projection_group.tracked_elsewhere", members=[m.name for m in self.members])
             self.reload()
