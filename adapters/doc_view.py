@@ -38,13 +38,11 @@ _UPSERT_ARRAYS = (
     "ON CONFLICT (projection, kind, key) DO UPDATE SET part = excluded.part, sort = excluded.sort, "
     "doc = excluded.doc"
 )
-# A document a rebuild writes for the first time cannot be there yet: a plain insert spares PostgreSQL
-# the conflict check and the update path (measured on a rebuild's writes replayed: about 8% less
-# server CPU per document).
-_INSERT_ARRAYS = (
-    "INSERT INTO {docs} (projection, kind, key, part, sort, doc) "
-    "SELECT {p}, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[])"
-)
+# A document a rebuild writes for the first time cannot be there yet: it is copied in (COPY), with no
+# conflict check or update path, and with the rows formatted by psycopg's C code rather than element by
+# element into arrays: for 100,000 documents, 0.10 CPU-s here and 0.57 in the server, against 0.30 and
+# 0.80 for the arrays' insert.
+_COPY = "COPY {docs} (projection, kind, key, part, sort, doc) FROM STDIN"
 _DELETE_ARRAYS = (
     "DELETE FROM {docs} AS d USING unnest(%b::text[], %b::text[]) AS gone(kind, key) "
     "WHERE d.projection = {p} AND d.kind = gone.kind AND d.key = gone.key"
@@ -260,10 +258,13 @@ class PostgresDocView(_Queries, PostgresTrackingRecorder):
             # from the position before. So the commit need not wait for the flush.
             curs.execute("SET LOCAL synchronous_commit TO OFF")
             self._insert_tracking(curs, Tracking(tracking_name(projection), position))
-            for statement, rows in ((_INSERT_ARRAYS, new), (_UPSERT_ARRAYS, list(latest.values()))):
-                if rows:
-                    columns = [list(column) for column in zip(*rows, strict=True)]
-                    curs.execute(self._sql(statement), (projection, *columns))
+            if new:
+                with curs.copy(self._sql(_COPY)) as copy:
+                    for row in new:
+                        copy.write_row((projection, *row))
+            if latest:
+                columns = [list(column) for column in zip(*latest.values(), strict=True)]
+                curs.execute(self._sql(_UPSERT_ARRAYS), (projection, *columns))
             if batch.deletes:
                 kinds, keys = [row[0] for row in batch.deletes], [row[1] for row in batch.deletes]
                 curs.execute(self._sql(_DELETE_ARRAYS), (kinds, keys, projection))

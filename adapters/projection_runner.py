@@ -204,7 +204,12 @@ class ProjectionRunner:
         """Folds the events of a batch read (and decoded) once for several projections: those of its
         topics after its position. Returns the write of what it folded, up to `end`, to run next."""
         wanted, after = frozenset(self._topics), self.position
-        mine = [item for item in items if item[0].id > after and (not wanted or item[0].topic in wanted)]
+        if items and items[0][0].id > after:
+            # The whole batch is after its position (a projection behind the others is the exception):
+            # only the topics are looked at, or nothing, for a read model of every event.
+            mine = [item for item in items if item[0].topic in wanted] if wanted else items
+        else:
+            mine = [item for item in items if item[0].id > after and (not wanted or item[0].topic in wanted)]
         parked = self._fold(mine)
         batch = encode(self.model.take_changes())
         self.position = end

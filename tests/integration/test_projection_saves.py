@@ -101,6 +101,14 @@ def test_the_view_stores_the_text_it_was_given_and_the_last_change_of_a_key_wins
         assert rows[f"key-{i}"][:2] == (text, text)
     assert [key for key, _ in view.part("awkward", "kind", AWKWARD[5])] == ["key-5"]
     assert view.position("awkward") == 2
+    # Written for the first time since a reset, they are inserted (on PostgreSQL, copied in): the same.
+    view.reset("awkward")
+    view.save("awkward", first, [], 3)
+    rows = {key: (part, sort, doc) for _, key, part, sort, doc in view.everything("awkward")}
+    for i, text in enumerate(AWKWARD):
+        assert view.get("awkward", "kind", f"key-{i}") == {"text": text, "n": i}
+        assert rows[f"key-{i}"][:2] == (text, text)
+    assert [key for key, _ in view.part("awkward", "kind", AWKWARD[6])] == ["key-6"]
 
 
 def test_after_a_reset_new_documents_are_inserted_and_rewritten_ones_updated(store: EventStore) -> None:
