@@ -102,15 +102,15 @@ def trail(store: EventStore, view: DocView, subject: str, subject_id: str) -> li
     return entries
 
 
-def _intact(notification: Notification, links: RecordedLinks) -> bool:
-    """Whether the stored event still hashes to the link recorded for it."""
+def _intact(notification: Notification, recorded: str | None, previous: str) -> bool:
+    """Whether the stored event still hashes to the link recorded for it, after `previous`."""
     eid = f"{notification.originator_id}:{notification.originator_version}"
-    recorded, previous = links.at(notification.id), links.before(notification.id)
     return recorded == link(previous, notification.id, eid, notification.topic, notification.state)
 
 
 def _undecodable(notification: Notification, subject: tuple[str, str], links: RecordedLinks) -> Document:
     position = notification.id
+    recorded, previous = links.at(position), links.before(position)
     return {
         "position": position,
         "event_id": f"{notification.originator_id}:{notification.originator_version}",
@@ -121,10 +121,10 @@ def _undecodable(notification: Notification, subject: tuple[str, str], links: Re
         "occurred_at": None,
         "recorded_at": None,
         "changes": None,
-        "previous_hash": links.before(position),
-        "hash": links.at(position),
+        "previous_hash": previous,
+        "hash": recorded,
         # Stored so (a class changed since, not the event), or edited so: the chain tells which.
-        "intact": _intact(notification, links),
+        "intact": _intact(notification, recorded, previous),
     }
 
 
@@ -148,5 +148,5 @@ def _entry(
         "changes": body,
         "previous_hash": previous,
         "hash": recorded,
-        "intact": _intact(notification, links),
+        "intact": _intact(notification, recorded, previous),
     }

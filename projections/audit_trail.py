@@ -38,10 +38,6 @@ BASE_FIELDS = frozenset({"originator_id", "originator_version", "originator_topi
 ACTOR_FIELDS = ("rep_id", "approved_by", "owner_rep_id", "department")
 
 
-def segment_key(position: int) -> str:
-    return f"{position // SEGMENT:012d}"
-
-
 def encoded_payload(event: Any) -> bytes:
     """The event's own fields as canonical JSON (what an audit entry shows as its changes)."""
     return json_text.dumps_bytes({k: v for k, v in vars(event).items() if k not in BASE_FIELDS})
